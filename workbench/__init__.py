@@ -1,0 +1,8 @@
+"""The workbench project package and modelling app.
+
+The Celery app is imported here so that ``@shared_task`` binds to it whenever Django starts.
+"""
+
+from workbench.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,18 @@
+"""The Celery application.
+
+Defaults favour safety for idempotent tasks: late acknowledgement with rejection when a worker
+dies (so a killed worker's task is redelivered), JSON only (no pickle from the broker), and time
+limits on every task so that nothing runs forever.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workbench.settings")
+
+app = Celery("workbench", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,124 @@
+"""Enumerations of the modelling domain (DESIGN.md §3).
+
+The asset-kind and property vocabularies here are also the vocabulary of the threat library's
+rules, so they change only together with the library.
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    EDITOR = "editor", "Editor"
+    RISK_OWNER = "risk_owner", "Risk owner"
+    ADMIN = "admin", "Admin"
+
+
+# Roles allowed to change a system's model. Risk owners approve and accept; they do not edit
+# the model they sign off (separation of duties).
+EDIT_ROLES = (Role.EDITOR, Role.ADMIN)
+
+
+class AssetKind(models.TextChoices):
+    MODEL_WEIGHTS = "model_weights", "Model weights"
+    CHECKPOINT = "checkpoint", "Checkpoint"
+    ADAPTER = "adapter", "Adapter (LoRA, fine-tune delta)"
+    TRAINING_DATA = "training_data", "Training data"
+    EVAL_DATA = "eval_data", "Evaluation data"
+    EMBEDDINGS = "embeddings", "Embeddings"
+    SYSTEM_PROMPT = "system_prompt", "System prompt / agent config"
+    INFERENCE_ENDPOINT = "inference_endpoint", "Inference endpoint"
+    API_GATEWAY = "api_gateway", "API gateway"
+    AI_AGENT = "ai_agent", "AI agent"
+    VECTOR_STORE = "vector_store", "Vector store / RAG index"
+    MODEL_REGISTRY = "model_registry", "Model registry"
+    OBJECT_STORE = "object_store", "Object store"
+    CONTAINER_REGISTRY = "container_registry", "Container registry"
+    MODEL_HUB = "model_hub", "External model hub"
+    CODE_REPOSITORY = "code_repository", "Code repository"
+    TRAINING_CLUSTER = "training_cluster", "Training cluster"
+    GPU_HOST = "gpu_host", "GPU host"
+    MLOPS_SERVICE = "mlops_service", "MLOps service (orchestrator, tracking)"
+    NOTEBOOK = "notebook", "Notebook server"
+    CI_PIPELINE = "ci_pipeline", "CI pipeline"
+    PACKAGE_SOURCE = "package_source", "Package source"
+    SECRETS_STORE = "secrets_store", "Secrets store / KMS"
+    IDENTITY_PROVIDER = "identity_provider", "Identity provider"
+    MONITORING = "monitoring", "Monitoring / logging"
+    WORKSTATION = "workstation", "Workstation"
+    EDGE_DEVICE = "edge_device", "Edge / on-prem device"
+    HUMAN_ROLE = "human_role", "Person or role"
+    EXTERNAL_SERVICE = "external_service", "External service"
+
+
+# Kinds whose content is the model itself: the default crown jewels (DESIGN.md §5).
+WEIGHT_KINDS = frozenset({AssetKind.MODEL_WEIGHTS, AssetKind.CHECKPOINT, AssetKind.ADAPTER})
+# Kinds that are data rather than places; they live on a host asset (``hosted_on``).
+DATA_KINDS = frozenset(
+    {
+        AssetKind.MODEL_WEIGHTS,
+        AssetKind.CHECKPOINT,
+        AssetKind.ADAPTER,
+        AssetKind.TRAINING_DATA,
+        AssetKind.EVAL_DATA,
+        AssetKind.EMBEDDINGS,
+        AssetKind.SYSTEM_PROMPT,
+    }
+)
+
+
+class Authentication(models.TextChoices):
+    NONE = "none", "None (anonymous)"
+    PASSWORD = "password", "Password"
+    API_KEY = "api_key", "API key / token"
+    SSO = "sso", "Single sign-on"
+    MTLS = "mtls", "Mutual TLS / workload identity"
+
+
+class OutputGranularity(models.TextChoices):
+    NONE = "", "Not an interface"
+    LABEL = "label", "Labels or text only"
+    SCORE = "score", "Top-k scores / confidences"
+    LOGITS = "logits", "Full logits / logprobs / embeddings"
+
+
+class ModelClass(models.TextChoices):
+    NONE = "", "Not a model"
+    CLASSIFIER = "classifier", "Classifier"
+    REGRESSOR = "regressor", "Regressor"
+    LLM = "llm", "Large language model"
+    EMBEDDING = "embedding", "Embedding model"
+    OTHER = "other", "Other model"
+
+
+class Personnel(models.TextChoices):
+    NONE = "", "Not a person"
+    EMPLOYEE = "employee", "Employee"
+    CONTRACTOR = "contractor", "Contractor"
+    LICENSEE = "licensee", "External licensee / partner"
+    VENDOR = "vendor", "Vendor staff"
+
+
+class Capability(models.TextChoices):
+    """RAND operational capacity categories (RR-A2849-1)."""
+
+    OC1 = "OC1", "OC1 amateur"
+    OC2 = "OC2", "OC2 professional opportunistic"
+    OC3 = "OC3", "OC3 cybercrime syndicate or insider"
+    OC4 = "OC4", "OC4 leading cyber-capable institution"
+    OC5 = "OC5", "OC5 top-priority state operation"
+
+
+class JobKind(models.TextChoices):
+    RECOMPUTE = "recompute", "Risk recompute"
+    RENDER = "render", "Diagram render"
+    SYNC = "sync", "Inventory sync"
+    IMPORT = "import", "Import"
+    AUDIT_VERIFY = "audit_verify", "Audit chain verification"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"

@@ -1,0 +1,20 @@
+"""Domain models of the modelling app (DESIGN.md §3), one module per aggregate."""
+
+from workbench.models.audit import AuditEvent
+from workbench.models.elements import Asset, AttackerProfile, DataFlow, TrustZone
+from workbench.models.jobs import Job
+from workbench.models.system import System
+from workbench.models.teams import ApiToken, Membership, Team
+
+__all__ = [
+    "ApiToken",
+    "Asset",
+    "AttackerProfile",
+    "AuditEvent",
+    "DataFlow",
+    "Job",
+    "Membership",
+    "System",
+    "Team",
+    "TrustZone",
+]

@@ -1,0 +1,254 @@
+"""Elements of a system: trust zones, assets, data flows and attacker profiles.
+
+Each row carries the system's team (denormalised) so that team scoping is one join. Single-row
+invariants live in ``clean()``; services call ``full_clean()`` before every save, so forms, the API
+and inventory sync share one set of rules.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from workbench.choices import (
+    AssetKind,
+    Authentication,
+    Capability,
+    ModelClass,
+    OutputGranularity,
+    Personnel,
+)
+from workbench.models.system import System
+from workbench.models.teams import Team
+from workbench.querysets import ElementQuerySet
+
+NAME_MAX = 120
+MONEY = {"max_digits": 18, "decimal_places": 2, "validators": [MinValueValidator(Decimal(0))]}
+
+
+def validate_tags(value: Any) -> None:
+    """Tags are a short list of short strings; anything else is refused."""
+    if not isinstance(value, list) or len(value) > 32:
+        raise ValidationError("Tags must be a list of at most 32 strings.")
+    for tag in value:
+        if not isinstance(tag, str) or not tag.strip() or len(tag) > 40:
+            raise ValidationError("Each tag must be a non-empty string of at most 40 characters.")
+
+
+class TrustZone(models.Model):
+    """A trust boundary; level 0 is the internet, 4 an isolated enclave."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="zones")
+    name = models.CharField(max_length=NAME_MAX)
+    trust_level = models.PositiveSmallIntegerField(validators=[MaxValueValidator(4)], default=2)
+    parent = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children")
+    description = models.TextField(blank=True, max_length=2000)
+
+    objects = ElementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["trust_level", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "name"], name="%(app_label)s_%(class)s_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (trust {self.trust_level})"
+
+    def clean(self) -> None:
+        if self.name is not None and not self.name.strip():
+            raise ValidationError({"name": "Name must not be blank."})
+        if self.parent_id is not None:
+            if self.parent is not None and self.parent.system_id != self.system_id:
+                raise ValidationError({"parent": "The parent zone belongs to another system."})
+            # Walk up the chain: a zone may not become its own ancestor.
+            seen = {self.pk}
+            node = self.parent
+            while node is not None:
+                if node.pk in seen:
+                    raise ValidationError({"parent": "Zones cannot be nested in a cycle."})
+                seen.add(node.pk)
+                node = node.parent
+
+
+class Asset(models.Model):
+    """Something an attacker may steal or pass through: data, a service, a host or a person."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="assets")
+    zone = models.ForeignKey(TrustZone, on_delete=models.SET_NULL, null=True, blank=True, related_name="assets")
+    hosted_on = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="hosted_assets",
+        help_text="For data assets: the store or host where this content lives.",
+    )
+    name = models.CharField(max_length=NAME_MAX)
+    kind = models.CharField(max_length=32, choices=AssetKind.choices)
+    description = models.TextField(blank=True, max_length=5000)
+    criticality = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    value_min = models.DecimalField(default=Decimal(0), **MONEY)  # type: ignore[arg-type]
+    value_likely = models.DecimalField(default=Decimal(0), **MONEY)  # type: ignore[arg-type]
+    value_max = models.DecimalField(default=Decimal(0), **MONEY)  # type: ignore[arg-type]
+    # Theft-relevant properties (the rule engine's vocabulary).
+    internet_facing = models.BooleanField(default=False)
+    authentication = models.CharField(max_length=16, choices=Authentication.choices, default=Authentication.SSO)
+    mfa = models.BooleanField(default=False)
+    encrypted_at_rest = models.BooleanField(default=False)
+    rate_limited = models.BooleanField(default=False)
+    rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    output_granularity = models.CharField(
+        max_length=8, choices=OutputGranularity.choices, default=OutputGranularity.NONE, blank=True
+    )
+    model_class = models.CharField(max_length=12, choices=ModelClass.choices, default=ModelClass.NONE, blank=True)
+    logging = models.BooleanField(default=False)
+    monitored = models.BooleanField(default=False, help_text="Alerts on anomalous use are reviewed.")
+    third_party = models.BooleanField(default=False, help_text="Operated by another organisation.")
+    personnel = models.CharField(max_length=12, choices=Personnel.choices, default=Personnel.NONE, blank=True)
+    size_gb = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True,
+                                  validators=[MinValueValidator(Decimal(0))])
+    tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
+    source = models.CharField(max_length=64, blank=True, default="")
+    external_id = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ElementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "source", "external_id"],
+                condition=~Q(external_id=""),
+                name="%(app_label)s_%(class)s_unique_external_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_min__lte=models.F("value_likely")) & Q(value_likely__lte=models.F("value_max")),
+                name="%(app_label)s_%(class)s_value_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["system", "kind"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.name is not None and not self.name.strip():
+            errors["name"] = "Name must not be blank."
+        if None not in (self.value_min, self.value_likely, self.value_max) and not (
+            self.value_min <= self.value_likely <= self.value_max
+        ):
+            errors["value_likely"] = "Values must satisfy minimum ≤ most likely ≤ maximum."
+        if self.zone_id is not None and self.zone is not None and self.zone.system_id != self.system_id:
+            errors["zone"] = "The zone belongs to another system."
+        if self.hosted_on_id is not None and self.hosted_on is not None:
+            if self.hosted_on.system_id != self.system_id:
+                errors["hosted_on"] = "The host belongs to another system."
+            elif self.pk is not None and self.hosted_on_id == self.pk:
+                errors["hosted_on"] = "An asset cannot be hosted on itself."
+        if self.external_id and not self.source:
+            errors["source"] = "An external id needs a source."
+        if self.rate_limit_per_minute is not None and not self.rate_limited:
+            errors["rate_limit_per_minute"] = "Set 'rate limited' when giving a rate limit."
+        if self.mfa and self.authentication == Authentication.NONE:
+            errors["mfa"] = "MFA needs an authentication method."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def value_range(self) -> tuple[Decimal, Decimal, Decimal]:
+        return (self.value_min, self.value_likely, self.value_max)
+
+
+class DataFlow(models.Model):
+    """A directed flow between two assets of the same system; zone crossing is derived."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="flows")
+    name = models.CharField(max_length=NAME_MAX)
+    source = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="outgoing_flows")
+    target = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="incoming_flows")
+    protocol = models.CharField(max_length=40, blank=True)
+    authenticated = models.BooleanField(default=True)
+    encrypted = models.BooleanField(default=True)
+    bidirectional = models.BooleanField(default=False)
+    carries = models.ManyToManyField(Asset, blank=True, related_name="carried_by")
+    description = models.TextField(blank=True, max_length=2000)
+    origin = models.CharField("source system", max_length=64, blank=True, default="")
+    external_id = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ElementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="%(app_label)s_%(class)s_no_self_loop"
+            ),
+            models.UniqueConstraint(
+                fields=["system", "origin", "external_id"],
+                condition=~Q(external_id=""),
+                name="%(app_label)s_%(class)s_unique_external_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.name is not None and not self.name.strip():
+            errors["name"] = "Name must not be blank."
+        if self.source_id is not None and self.source_id == self.target_id:
+            errors["target"] = "A flow cannot go from an asset to itself."
+        for field in ("source", "target"):
+            end = getattr(self, field) if getattr(self, f"{field}_id") is not None else None
+            if end is not None and end.system_id != self.system_id:
+                errors[field] = "This asset belongs to another system."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def crosses_zones(self) -> bool:
+        return self.source.zone_id != self.target.zone_id
+
+
+class AttackerProfile(models.Model):
+    """Who attacks, with which RAND capability, from where and how often."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="attackers")
+    name = models.CharField(max_length=NAME_MAX)
+    capability = models.CharField(max_length=3, choices=Capability.choices, default=Capability.OC2)
+    entry_zones = models.ManyToManyField(TrustZone, blank=True, related_name="attackers")
+    entry_assets = models.ManyToManyField(Asset, blank=True, related_name="attackers")
+    attempts_per_year = models.DecimalField(
+        max_digits=10, decimal_places=3, default=Decimal(1), validators=[MinValueValidator(Decimal(0))]
+    )
+    budget = models.DecimalField(default=Decimal(0), **MONEY)  # type: ignore[arg-type]
+    description = models.TextField(blank=True, max_length=2000)
+
+    objects = ElementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["capability", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "name"], name="%(app_label)s_%(class)s_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.capability})"
+
+    def clean(self) -> None:
+        if self.name is not None and not self.name.strip():
+            raise ValidationError({"name": "Name must not be blank."})

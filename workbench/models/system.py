@@ -1,0 +1,48 @@
+"""The System: one threat model, versioned on every change of its elements."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from workbench.models.teams import Team
+from workbench.querysets import SystemQuerySet
+
+
+class System(models.Model):
+    """One threat model; ``version`` increases in the same transaction as every change."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="systems")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True, max_length=5000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_systems"
+    )
+    risk_appetite = models.DecimalField(
+        max_digits=16, decimal_places=2, default=Decimal("1000000"), validators=[MinValueValidator(Decimal(0))],
+        help_text="Tolerated annualised loss, in the system's currency per year.",
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    review_due = models.DateField(null=True, blank=True)
+    version = models.PositiveBigIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SystemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="%(app_label)s_%(class)s_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("workbench:system_detail", kwargs={"slug": self.slug})

@@ -1,0 +1,1 @@
+"""Write services of the modelling app; every write to the domain goes through one of these."""

@@ -1,0 +1,168 @@
+"""Shared machinery for write services: permission checks, snapshots, version bumps.
+
+Every service that changes a system's model runs inside one transaction that (1) checks the
+actor's role, (2) validates with ``full_clean``, (3) saves, (4) bumps ``System.version`` and
+(5) appends an audit event with a before/after diff. Callers never do any of this by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import F
+
+from workbench.choices import EDIT_ROLES
+from workbench.models import Membership, System, Team
+from workbench.services.audit import audit_record
+
+Actor = AbstractBaseUser | AnonymousUser
+M = TypeVar("M", bound=models.Model)
+
+# Called after commit with a system id whenever a system's model changed. The risk pipeline
+# registers its enqueue function here (DESIGN.md §6); the list keeps this module free of
+# imports from the threats app.
+system_changed_hooks: list[Callable[[int], None]] = []
+
+
+def role_of(*, actor: Actor, team: Team) -> str | None:
+    if not actor.is_authenticated:
+        return None
+    return Membership.objects.filter(team=team, user_id=actor.pk).values_list("role", flat=True).first()
+
+
+def require_role(*, actor: Actor, team: Team, roles: Iterable[str] = EDIT_ROLES) -> str:
+    """Raise PermissionDenied unless the actor holds one of ``roles`` in ``team``."""
+    role = role_of(actor=actor, team=team)
+    if role is None or role not in set(roles):
+        raise PermissionDenied("Your role in this team does not allow this change.")
+    return role
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """A JSON-safe dict of the concrete and many-to-many fields, for audit diffs."""
+    data: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in {"created_at", "updated_at", "team"}:
+            continue
+        data[field.attname] = _plain(getattr(instance, field.attname))
+    if instance.pk is not None:
+        for m2m in instance._meta.many_to_many:
+            data[m2m.name] = sorted(getattr(instance, m2m.name).values_list("pk", flat=True))
+    return data
+
+
+def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Reduce two snapshots to the keys that changed (identity keys kept for context)."""
+    if before is None or after is None:
+        return dict(before or {}), dict(after or {})
+    keys = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    return {k: before.get(k) for k in sorted(keys)}, {k: after.get(k) for k in sorted(keys)}
+
+
+def bump_version(system: System) -> int:
+    """Increase the system's version in the caller's transaction and schedule the hooks."""
+    System.objects.filter(pk=system.pk).update(version=F("version") + 1)
+    system.version = System.objects.values_list("version", flat=True).get(pk=system.pk)
+    system_id = system.pk
+    for hook in system_changed_hooks:
+        transaction.on_commit(lambda hook=hook: hook(system_id))
+    return system.version
+
+
+def apply_fields(instance: models.Model, fields: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """Set only whitelisted attributes; unknown keys are a validation error, not ignored."""
+    allowed_set = set(allowed)
+    unknown = sorted(set(fields) - allowed_set)
+    if unknown:
+        raise ValidationError({key: "Unknown field." for key in unknown})
+    for key, value in fields.items():
+        setattr(instance, key, value)
+
+
+def set_m2m(instance: models.Model, m2m: Mapping[str, Iterable[models.Model]], system: System) -> None:
+    """Replace many-to-many sets after checking every member belongs to the same system."""
+    for name, members in m2m.items():
+        members = list(members)
+        foreign = [m for m in members if getattr(m, "system_id", None) != system.pk]
+        if foreign:
+            raise ValidationError({name: "Every selected item must belong to this system."})
+        getattr(instance, name).set(members)
+
+
+def save_element(
+    *,
+    actor: Actor,
+    system: System,
+    instance: M,
+    fields: Mapping[str, Any],
+    allowed: Iterable[str],
+    m2m: Mapping[str, Iterable[models.Model]] | None = None,
+) -> M:
+    """Create or update one element of a system (zone, asset, flow, attacker profile)."""
+    require_role(actor=actor, team=system.team)
+    creating = instance.pk is None
+    before = None if creating else snapshot(instance)
+    with transaction.atomic():
+        apply_fields(instance, fields, allowed)
+        instance.team_id = system.team_id  # type: ignore[attr-defined]
+        instance.system_id = system.pk  # type: ignore[attr-defined]
+        instance.full_clean()
+        instance.save()
+        if m2m:
+            set_m2m(instance, m2m, system)
+        after = snapshot(instance)
+        if not creating and before == after:
+            return instance
+        bump_version(system)
+        old, new = diff(before, after)
+        audit_record(
+            team=system.team,
+            actor=actor,
+            verb="create" if creating else "update",
+            object_type=instance._meta.model_name or "",
+            object_id=instance.pk,
+            object_repr=str(instance),
+            before=None if creating else old,
+            after=new,
+            system=system,
+        )
+    return instance
+
+
+def delete_element(*, actor: Actor, system: System, instance: models.Model, extra: dict[str, Any] | None = None) -> None:
+    """Delete an element, recording its last state (and anything that cascades) in the audit."""
+    require_role(actor=actor, team=system.team)
+    with transaction.atomic():
+        before = snapshot(instance)
+        if extra:
+            before.update(extra)
+        object_id, object_repr = instance.pk, str(instance)
+        instance.delete()
+        bump_version(system)
+        audit_record(
+            team=system.team,
+            actor=actor,
+            verb="delete",
+            object_type=instance._meta.model_name or "",
+            object_id=object_id,
+            object_repr=object_repr,
+            before=before,
+            after=None,
+            system=system,
+        )

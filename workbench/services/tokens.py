@@ -1,0 +1,69 @@
+"""API token services: issue (shown once), authenticate by digest, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from workbench.choices import Role
+from workbench.models import ApiToken, Team
+from workbench.services.audit import audit_record
+from workbench.services.common import require_role
+
+TOKEN_PREFIX = "mtw_"
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_issue(
+    *, user: AbstractBaseUser, team: Team, name: str, read_only: bool = True, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token for a member of ``team``; returns the row and the raw secret (never stored)."""
+    role = require_role(actor=user, team=team, roles=tuple(Role.values))
+    if not read_only and role == Role.VIEWER:
+        raise ValidationError({"read_only": "A viewer can only hold read-only tokens."})
+    if not (name or "").strip():
+        raise ValidationError({"name": "Name must not be blank."})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        team=team, user=user, name=name.strip()[:100], prefix=raw[:12], digest=token_digest(raw),
+        read_only=read_only, expires_at=expires_at,
+    )
+    audit_record(team=team, actor=user, verb="issue_token", object_type="apitoken", object_id=token.pk,
+                 object_repr=str(token), after={"read_only": read_only, "expires_at": str(expires_at or "")})
+    return token, raw
+
+
+def token_authenticate(raw: str) -> ApiToken | None:
+    """Return the live token for a raw secret, stamping its last use, or None."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+        return None
+    token = ApiToken.objects.select_related("user", "team").filter(digest=token_digest(raw)).first()
+    now = timezone.now()
+    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+        return None
+    if not token.user.is_active:
+        return None
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+@transaction.atomic
+def token_revoke(*, actor: AbstractBaseUser, token: ApiToken) -> None:
+    if token.user_id != actor.pk:
+        require_role(actor=actor, team=token.team, roles=(Role.ADMIN,))
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(team=token.team, actor=actor, verb="revoke_token", object_type="apitoken",
+                     object_id=token.pk, object_repr=str(token))

@@ -1,0 +1,13 @@
+"""Root URLs: pages, auth, admin and the versioned REST API."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    re_path(r"^api/(?P<version>v1)/", include("workbench.api.urls")),
+    path("", include("workbench.web_urls")),
+]

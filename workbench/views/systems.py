@@ -1,0 +1,92 @@
+"""Dashboard and system pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from workbench import selectors
+from workbench.choices import EDIT_ROLES
+from workbench.forms import SystemForm
+from workbench.models import Team
+from workbench.services.systems import system_create, system_delete, system_update
+from workbench.views.helpers import add_service_errors, system_for_write
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    teams = selectors.team_list(user=request.user)
+    systems = selectors.system_list(user=request.user)
+    can_create = Team.objects.with_role(request.user, tuple(EDIT_ROLES)).exists()
+    return render(request, "workbench/dashboard.html",
+                  {"teams": teams, "systems": systems, "can_create": can_create})
+
+
+class NewSystemForm(SystemForm):
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+
+    class Meta(SystemForm.Meta):
+        fields = ["team", *SystemForm.Meta.fields]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def system_new(request: HttpRequest) -> HttpResponse:
+    form = NewSystemForm(request.POST or None)
+    form.fields["team"].queryset = Team.objects.with_role(request.user, tuple(EDIT_ROLES))  # type: ignore[attr-defined]
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        team = data.pop("team")
+        try:
+            system = system_create(actor=request.user, team=team, **data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Created {system.name}.")
+            return redirect(system)
+    return render(request, "workbench/system_form.html", {"form": form, "title": "New system"},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def system_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    system = selectors.system_with_elements(user=request.user, slug=slug)
+    can_edit = selectors.user_can_edit(user=request.user, team=system.team)
+    return render(request, "workbench/system_detail.html", {"system": system, "can_edit": can_edit})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def system_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    system = system_for_write(request, slug)
+    form = SystemForm(request.POST or None, instance=system)
+    if request.method == "POST" and form.is_valid():
+        try:
+            system_update(actor=request.user, system=system_for_write(request, slug), **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect(system)
+    return render(request, "workbench/system_form.html", {"form": form, "title": f"Edit {system.name}",
+                                                          "system": system},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def system_remove(request: HttpRequest, slug: str) -> HttpResponse:
+    system = system_for_write(request, slug)
+    if request.method == "POST":
+        name = system.name
+        system_delete(actor=request.user, system=system)
+        messages.success(request, f"Deleted {name}.")
+        return redirect("workbench:dashboard")
+    return render(request, "workbench/confirm_delete.html", {"object": system, "system": system,
+                                                             "kind_label": "system"})
+
