@@ -14,6 +14,7 @@ import environ
 from workbench.env import env_bool, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+SHARED_DIR = Path(env_str("SHARED_DIR", str(BASE_DIR.parent / "shared")))
 
 SECRET_KEY = secret_key(BASE_DIR)
 DEBUG = env_bool("DEBUG", False)

@@ -1,0 +1,38 @@
+"""Celery entry points of the modelling app: load by id, call a service, return a small dict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from workbench.choices import JobKind
+from workbench.models import Job, Team
+from workbench.services.audit import team_verify_audit
+from workbench.services.jobs import job_create, job_fail, job_finish, job_start
+
+
+@shared_task(name="workbench.verify_audit_chain", bind=True, soft_time_limit=300, time_limit=330)
+def verify_audit_chain(self: Any, *, team_id: int, job_id: int | None = None) -> dict[str, Any]:
+    """Verify a team's audit chain and record the outcome in a Job.
+
+    Idempotency: read-only apart from its own Job row; a redelivered run re-verifies and
+    finishes the same Job (looked up by ``job_id``), so ``acks_late`` is safe.
+    """
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        return {"status": "gone"}
+    job = Job.objects.filter(pk=job_id, team=team).first() if job_id else None
+    if job is None:
+        job = job_create(team=team, kind=JobKind.AUDIT_VERIFY)
+    job_start(job=job, task_id=self.request.id or "")
+    report = team_verify_audit(team=team)
+    result = {"ok": report.ok, "checked": report.checked, "broken_sequence": report.broken_sequence,
+              "reason": report.reason}
+    if report.ok:
+        job_finish(job=job, result=result)
+    else:
+        job_fail(job=job, error=f"Audit chain broken at event #{report.broken_sequence}: {report.reason}")
+        job.result = result
+        job.save(update_fields=["result"])
+    return {"job_id": job.pk, **result}
