@@ -14,8 +14,7 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from workbench.choices import Role
@@ -26,8 +25,12 @@ from workbench.services.teams import team_create
 
 TEAM_NAME = "Demo AI Platform"
 SYSTEM_NAME = "LLM serving platform"
-USERS = (("demo", Role.ADMIN), ("demo-editor", Role.EDITOR), ("demo-risk", Role.RISK_OWNER),
-         ("demo-viewer", Role.VIEWER))
+USERS = (
+    ("demo", Role.ADMIN),
+    ("demo-editor", Role.EDITOR),
+    ("demo-risk", Role.RISK_OWNER),
+    ("demo-viewer", Role.VIEWER),
+)
 
 M = Decimal(1_000_000)
 
@@ -41,50 +44,122 @@ ZONES: tuple[dict[str, Any], ...] = (
 
 # name, kind, zone, extra fields
 ASSETS: tuple[tuple[str, str, str | None, dict[str, Any]], ...] = (
-    ("Edge API gateway", "api_gateway", "Edge", {"internet_facing": True, "authentication": "none",
-                                                 "logging": True, "criticality": 3}),
-    ("Public inference API", "inference_endpoint", "Serving", {
-        "internet_facing": True, "authentication": "none", "output_granularity": "logits", "model_class": "llm",
-        "logging": True, "criticality": 4, "value_min": 2 * M, "value_likely": 5 * M, "value_max": 20 * M}),
+    (
+        "Edge API gateway",
+        "api_gateway",
+        "Edge",
+        {"internet_facing": True, "authentication": "none", "logging": True, "criticality": 3},
+    ),
+    (
+        "Public inference API",
+        "inference_endpoint",
+        "Serving",
+        {
+            "internet_facing": True,
+            "authentication": "none",
+            "output_granularity": "logits",
+            "model_class": "llm",
+            "logging": True,
+            "criticality": 4,
+            "value_min": 2 * M,
+            "value_likely": 5 * M,
+            "value_max": 20 * M,
+        },
+    ),
     ("GPU serving hosts", "gpu_host", "Serving", {"authentication": "mtls", "criticality": 4}),
-    ("Weights bucket", "object_store", "ML platform", {"authentication": "sso", "encrypted_at_rest": True,
-                                                       "criticality": 5}),
-    ("DR weights replica", "object_store", "ML platform", {"authentication": "api_key", "criticality": 4,
-                                                           "description": "Cross-region copy for recovery."}),
-    ("Model registry", "model_registry", "ML platform", {"authentication": "password", "logging": True,
-                                                         "criticality": 4}),
+    (
+        "Weights bucket",
+        "object_store",
+        "ML platform",
+        {"authentication": "sso", "encrypted_at_rest": True, "criticality": 5},
+    ),
+    (
+        "DR weights replica",
+        "object_store",
+        "ML platform",
+        {"authentication": "api_key", "criticality": 4, "description": "Cross-region copy for recovery."},
+    ),
+    (
+        "Model registry",
+        "model_registry",
+        "ML platform",
+        {"authentication": "password", "logging": True, "criticality": 4},
+    ),
     ("Data lake", "object_store", "ML platform", {"authentication": "sso", "encrypted_at_rest": True}),
     ("Training cluster", "training_cluster", "ML platform", {"authentication": "sso", "criticality": 4}),
-    ("Notebook server", "notebook", "ML platform", {"internet_facing": True, "authentication": "password",
-                                                    "description": "JupyterHub opened for remote work."}),
+    (
+        "Notebook server",
+        "notebook",
+        "ML platform",
+        {"internet_facing": True, "authentication": "password", "description": "JupyterHub opened for remote work."},
+    ),
     ("CI pipeline", "ci_pipeline", "Corporate", {"authentication": "sso"}),
     ("Code repository", "code_repository", "Corporate", {"authentication": "sso", "mfa": True, "third_party": True}),
-    ("Public package index", "package_source", None, {"internet_facing": True, "authentication": "none",
-                                                      "third_party": True, "criticality": 2}),
-    ("Secrets store", "secrets_store", "Security core", {"authentication": "mtls", "encrypted_at_rest": True,
-                                                         "logging": True, "monitored": True, "criticality": 5}),
-    ("Identity provider", "identity_provider", "Security core", {"authentication": "password", "mfa": True,
-                                                                 "logging": True, "monitored": True}),
+    (
+        "Public package index",
+        "package_source",
+        None,
+        {"internet_facing": True, "authentication": "none", "third_party": True, "criticality": 2},
+    ),
+    (
+        "Secrets store",
+        "secrets_store",
+        "Security core",
+        {"authentication": "mtls", "encrypted_at_rest": True, "logging": True, "monitored": True, "criticality": 5},
+    ),
+    (
+        "Identity provider",
+        "identity_provider",
+        "Security core",
+        {"authentication": "password", "mfa": True, "logging": True, "monitored": True},
+    ),
     ("Monitoring", "monitoring", "Corporate", {"authentication": "sso", "logging": True}),
     ("Engineer workstations", "workstation", "Corporate", {"authentication": "sso", "mfa": True}),
     ("ML engineers", "human_role", "Corporate", {"personnel": "employee", "authentication": "sso", "mfa": True}),
-    ("Contractor", "human_role", None, {"personnel": "contractor", "authentication": "password",
-                                        "third_party": True}),
+    ("Contractor", "human_role", None, {"personnel": "contractor", "authentication": "password", "third_party": True}),
     # Data assets live on hosts (hosted_on is filled in a second pass).
-    ("Flagship LLM weights", "model_weights", "ML platform", {
-        "criticality": 5, "size_gb": Decimal(140), "model_class": "llm",
-        "value_min": 40 * M, "value_likely": 120 * M, "value_max": 400 * M}),
-    ("Fine-tune adapters", "adapter", "ML platform", {"criticality": 4, "size_gb": Decimal(2),
-                                                      "value_min": 1 * M, "value_likely": 3 * M,
-                                                      "value_max": 10 * M}),
-    ("Training checkpoints", "checkpoint", "ML platform", {"criticality": 4, "size_gb": Decimal(900),
-                                                           "value_min": 10 * M, "value_likely": 40 * M,
-                                                           "value_max": 150 * M}),
-    ("Training corpus", "training_data", "ML platform", {"criticality": 4, "value_min": 2 * M,
-                                                         "value_likely": 8 * M, "value_max": 25 * M}),
-    ("Chat system prompt", "system_prompt", "Serving", {"criticality": 3, "value_min": Decimal(50_000),
-                                                        "value_likely": Decimal(200_000),
-                                                        "value_max": Decimal(1_000_000)}),
+    (
+        "Flagship LLM weights",
+        "model_weights",
+        "ML platform",
+        {
+            "criticality": 5,
+            "size_gb": Decimal(140),
+            "model_class": "llm",
+            "value_min": 40 * M,
+            "value_likely": 120 * M,
+            "value_max": 400 * M,
+        },
+    ),
+    (
+        "Fine-tune adapters",
+        "adapter",
+        "ML platform",
+        {"criticality": 4, "size_gb": Decimal(2), "value_min": 1 * M, "value_likely": 3 * M, "value_max": 10 * M},
+    ),
+    (
+        "Training checkpoints",
+        "checkpoint",
+        "ML platform",
+        {"criticality": 4, "size_gb": Decimal(900), "value_min": 10 * M, "value_likely": 40 * M, "value_max": 150 * M},
+    ),
+    (
+        "Training corpus",
+        "training_data",
+        "ML platform",
+        {"criticality": 4, "value_min": 2 * M, "value_likely": 8 * M, "value_max": 25 * M},
+    ),
+    (
+        "Chat system prompt",
+        "system_prompt",
+        "Serving",
+        {
+            "criticality": 3,
+            "value_min": Decimal(50_000),
+            "value_likely": Decimal(200_000),
+            "value_max": Decimal(1_000_000),
+        },
+    ),
 )
 
 HOSTED_ON = {
@@ -97,20 +172,29 @@ HOSTED_ON = {
 
 # name, source, target, extra fields, carried assets
 FLOWS: tuple[tuple[str, str, str, dict[str, Any], tuple[str, ...]], ...] = (
-    ("Public requests", "Edge API gateway", "Public inference API", {"protocol": "https", "authenticated": False},
-     ()),
+    ("Public requests", "Edge API gateway", "Public inference API", {"protocol": "https", "authenticated": False}, ()),
     ("Inference calls", "Public inference API", "GPU serving hosts", {"protocol": "grpc"}, ("Chat system prompt",)),
     ("Load weights", "GPU serving hosts", "Weights bucket", {"protocol": "s3"}, ("Flagship LLM weights",)),
     ("Write checkpoints", "Training cluster", "DR weights replica", {"protocol": "s3"}, ("Training checkpoints",)),
     ("Publish weights", "Training cluster", "Weights bucket", {"protocol": "s3"}, ("Flagship LLM weights",)),
-    ("Replicate weights", "Weights bucket", "DR weights replica", {"protocol": "s3", "encrypted": False},
-     ("Flagship LLM weights",)),
+    (
+        "Replicate weights",
+        "Weights bucket",
+        "DR weights replica",
+        {"protocol": "s3", "encrypted": False},
+        ("Flagship LLM weights",),
+    ),
     ("Read corpus", "Training cluster", "Data lake", {"protocol": "s3"}, ("Training corpus",)),
     ("Register models", "Training cluster", "Model registry", {"protocol": "https"}, ("Fine-tune adapters",)),
     ("Submit training jobs", "Notebook server", "Training cluster", {"protocol": "https"}, ()),
     ("Explore data", "Notebook server", "Data lake", {"protocol": "s3"}, ("Training corpus",)),
-    ("Notebook package installs", "Notebook server", "Public package index",
-     {"protocol": "https", "authenticated": False, "bidirectional": True}, ()),
+    (
+        "Notebook package installs",
+        "Notebook server",
+        "Public package index",
+        {"protocol": "https", "authenticated": False, "bidirectional": True},
+        (),
+    ),
     ("Engineer sessions", "ML engineers", "Engineer workstations", {"protocol": "local"}, ()),
     ("Remote notebooks", "Engineer workstations", "Notebook server", {"protocol": "https"}, ()),
     ("Registry access", "Engineer workstations", "Model registry", {"protocol": "https"}, ("Fine-tune adapters",)),
@@ -119,8 +203,13 @@ FLOWS: tuple[tuple[str, str, str, dict[str, Any], tuple[str, ...]], ...] = (
     ("Contractor evaluation access", "Contractor", "Model registry", {"protocol": "https"}, ("Fine-tune adapters",)),
     ("Contractor notebooks", "Contractor", "Notebook server", {"protocol": "https"}, ()),
     ("Build from source", "CI pipeline", "Code repository", {"protocol": "https"}, ()),
-    ("CI package installs", "CI pipeline", "Public package index",
-     {"protocol": "https", "authenticated": False, "bidirectional": True}, ()),
+    (
+        "CI package installs",
+        "CI pipeline",
+        "Public package index",
+        {"protocol": "https", "authenticated": False, "bidirectional": True},
+        (),
+    ),
     ("Deploy serving images", "CI pipeline", "GPU serving hosts", {"protocol": "ssh"}, ()),
     ("Fetch deploy secrets", "CI pipeline", "Secrets store", {"protocol": "https"}, ()),
     ("Training secrets", "Training cluster", "Secrets store", {"protocol": "https"}, ()),
@@ -133,9 +222,8 @@ ATTACKER_ENTRIES = {
 }
 
 
-def _ensure_user(username: str, password: str) -> AbstractBaseUser:
-    user_model = get_user_model()
-    user, _ = user_model.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+def _ensure_user(username: str, password: str) -> User:
+    user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
     user.set_password(password)
     user.save(update_fields=["password"])
     return user
@@ -151,7 +239,11 @@ def load_demo(*, password: str | None = None) -> dict[str, Any]:
     for name, role in USERS:
         Membership.objects.get_or_create(team=team, user=users[name], defaults={"role": role})
     system = System.objects.filter(team=team, name=SYSTEM_NAME).first() or system_create(
-        actor=admin, team=team, name=SYSTEM_NAME, owner=admin, risk_appetite=Decimal(5_000_000),
+        actor=admin,
+        team=team,
+        name=SYSTEM_NAME,
+        owner=admin,
+        risk_appetite=Decimal(5_000_000),
         description="Public LLM chat and API product with its training and release pipeline.",
     )
     created = 0
@@ -163,8 +255,14 @@ def load_demo(*, password: str | None = None) -> dict[str, Any]:
     assets = {a.name: a for a in Asset.objects.filter(system=system)}
     for name, kind, zone, extra in ASSETS:
         if name not in assets:
-            assets[name] = asset_save(actor=admin, system=system, name=name, kind=kind,
-                                      zone=zones.get(zone) if zone else zones.get("Internet"), **extra)
+            assets[name] = asset_save(
+                actor=admin,
+                system=system,
+                name=name,
+                kind=kind,
+                zone=zones.get(zone) if zone else zones.get("Internet"),
+                **extra,
+            )
             created += 1
     for name, host in HOSTED_ON.items():
         if assets[name].hosted_on_id is None:
@@ -172,12 +270,24 @@ def load_demo(*, password: str | None = None) -> dict[str, Any]:
     flow_names = set(DataFlow.objects.filter(system=system).values_list("name", flat=True))
     for name, source, target, extra, carried in FLOWS:
         if name not in flow_names:
-            flow_save(actor=admin, system=system, name=name, source=assets[source], target=assets[target],
-                      carries=[assets[c] for c in carried], **extra)
+            flow_save(
+                actor=admin,
+                system=system,
+                name=name,
+                source=assets[source],
+                target=assets[target],
+                carries=[assets[c] for c in carried],
+                **extra,
+            )
             created += 1
     for profile_name, entries in ATTACKER_ENTRIES.items():
         profile = AttackerProfile.objects.filter(system=system, name=profile_name).first()
         if profile is not None and not profile.entry_assets.exists():
             attacker_save(actor=admin, system=system, attacker=profile, entry_assets=[assets[e] for e in entries])
-    return {"team": team, "system": system, "created": created, "password": password,
-            "users": [name for name, _ in USERS]}
+    return {
+        "team": team,
+        "system": system,
+        "created": created,
+        "password": password,
+        "users": [name for name, _ in USERS],
+    }

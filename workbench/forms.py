@@ -19,8 +19,10 @@ class SystemForm(forms.ModelForm):
     class Meta:
         model = System
         fields = ["name", "description", "risk_appetite", "currency", "review_due"]
-        widgets = {"review_due": forms.DateInput(attrs={"type": "date"}), "description": forms.Textarea(
-            attrs={"rows": 3})}
+        widgets = {
+            "review_due": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -70,10 +72,28 @@ class AssetForm(SystemScopedForm):
     class Meta:
         model = Asset
         fields = [
-            "name", "kind", "zone", "hosted_on", "description", "criticality", "value_min", "value_likely",
-            "value_max", "internet_facing", "authentication", "mfa", "encrypted_at_rest", "rate_limited",
-            "rate_limit_per_minute", "output_granularity", "model_class", "logging", "monitored", "third_party",
-            "personnel", "size_gb",
+            "name",
+            "kind",
+            "zone",
+            "hosted_on",
+            "description",
+            "criticality",
+            "value_min",
+            "value_likely",
+            "value_max",
+            "internet_facing",
+            "authentication",
+            "mfa",
+            "encrypted_at_rest",
+            "rate_limited",
+            "rate_limit_per_minute",
+            "output_granularity",
+            "model_class",
+            "logging",
+            "monitored",
+            "third_party",
+            "personnel",
+            "size_gb",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
@@ -99,10 +119,18 @@ class DataFlowForm(SystemScopedForm):
 
     class Meta:
         model = DataFlow
-        fields = ["name", "source", "target", "protocol", "authenticated", "encrypted", "bidirectional", "carries",
-                  "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "carries": forms.SelectMultiple(
-            attrs={"size": 6})}
+        fields = [
+            "name",
+            "source",
+            "target",
+            "protocol",
+            "authenticated",
+            "encrypted",
+            "bidirectional",
+            "carries",
+            "description",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "carries": forms.SelectMultiple(attrs={"size": 6})}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

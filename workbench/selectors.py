@@ -21,9 +21,9 @@ def system_list(*, user: Actor, team_id: int | None = None) -> QuerySet[System]:
     qs = System.objects.visible_to(user).select_related("team", "owner")
     if team_id is not None:
         qs = qs.filter(team_id=team_id)
-    return qs.annotate(
-        asset_count=Count("assets", distinct=True), flow_count=Count("flows", distinct=True)
-    ).order_by("team__name", "name")
+    return qs.annotate(asset_count=Count("assets", distinct=True), flow_count=Count("flows", distinct=True)).order_by(
+        "team__name", "name"
+    )
 
 
 def system_get(*, user: Actor, slug: str, editable: bool = False, team_id: int | None = None) -> System:
@@ -36,11 +36,15 @@ def system_get(*, user: Actor, slug: str, editable: bool = False, team_id: int |
 
 def system_with_elements(*, user: Actor, slug: str, team_id: int | None = None) -> System:
     """A visible system with its zones, assets, flows and attackers prefetched (constant queries)."""
-    qs = System.objects.visible_to(user).select_related("team", "owner").prefetch_related(
-        Prefetch("zones", queryset=TrustZone.objects.select_related("parent")),
-        Prefetch("assets", queryset=Asset.objects.select_related("zone", "hosted_on")),
-        Prefetch("flows", queryset=DataFlow.objects.select_related("source", "target").prefetch_related("carries")),
-        Prefetch("attackers", queryset=AttackerProfile.objects.prefetch_related("entry_zones", "entry_assets")),
+    qs = (
+        System.objects.visible_to(user)
+        .select_related("team", "owner")
+        .prefetch_related(
+            Prefetch("zones", queryset=TrustZone.objects.select_related("parent")),
+            Prefetch("assets", queryset=Asset.objects.select_related("zone", "hosted_on")),
+            Prefetch("flows", queryset=DataFlow.objects.select_related("source", "target").prefetch_related("carries")),
+            Prefetch("attackers", queryset=AttackerProfile.objects.prefetch_related("entry_zones", "entry_assets")),
+        )
     )
     if team_id is not None:
         qs = qs.filter(team_id=team_id)

@@ -27,8 +27,12 @@ def verify_audit_chain(self: Any, *, team_id: int, job_id: int | None = None) ->
         job = job_create(team=team, kind=JobKind.AUDIT_VERIFY)
     job_start(job=job, task_id=self.request.id or "")
     report = team_verify_audit(team=team)
-    result = {"ok": report.ok, "checked": report.checked, "broken_sequence": report.broken_sequence,
-              "reason": report.reason}
+    result = {
+        "ok": report.ok,
+        "checked": report.checked,
+        "broken_sequence": report.broken_sequence,
+        "reason": report.reason,
+    }
     if report.ok:
         job_finish(job=job, result=result)
     else:

@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     re_path(r"^api/(?P<version>v1)/", include("workbench.api.urls")),
+    path("", include("threats.urls")),
     path("", include("workbench.web_urls")),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
@@ -17,10 +19,32 @@ class AssetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Asset
         fields = [
-            "id", "name", "kind", "zone", "hosted_on", "description", "criticality",
-            "value_min", "value_likely", "value_max", "internet_facing", "authentication", "mfa",
-            "encrypted_at_rest", "rate_limited", "rate_limit_per_minute", "output_granularity", "model_class",
-            "logging", "monitored", "third_party", "personnel", "size_gb", "tags", "source", "external_id",
+            "id",
+            "name",
+            "kind",
+            "zone",
+            "hosted_on",
+            "description",
+            "criticality",
+            "value_min",
+            "value_likely",
+            "value_max",
+            "internet_facing",
+            "authentication",
+            "mfa",
+            "encrypted_at_rest",
+            "rate_limited",
+            "rate_limit_per_minute",
+            "output_granularity",
+            "model_class",
+            "logging",
+            "monitored",
+            "third_party",
+            "personnel",
+            "size_gb",
+            "tags",
+            "source",
+            "external_id",
             "updated_at",
         ]
 
@@ -31,8 +55,20 @@ class DataFlowSerializer(serializers.ModelSerializer):
     class Meta:
         model = DataFlow
         fields = [
-            "id", "name", "source", "target", "protocol", "authenticated", "encrypted", "bidirectional",
-            "carries", "crosses_zones", "description", "origin", "external_id", "updated_at",
+            "id",
+            "name",
+            "source",
+            "target",
+            "protocol",
+            "authenticated",
+            "encrypted",
+            "bidirectional",
+            "carries",
+            "crosses_zones",
+            "description",
+            "origin",
+            "external_id",
+            "updated_at",
         ]
 
     def get_crosses_zones(self, flow: DataFlow) -> bool:
@@ -42,17 +78,34 @@ class DataFlowSerializer(serializers.ModelSerializer):
 class AttackerProfileSerializer(serializers.ModelSerializer):
     class Meta:
         model = AttackerProfile
-        fields = ["id", "name", "capability", "entry_zones", "entry_assets", "attempts_per_year", "budget",
-                  "description"]
+        fields = [
+            "id",
+            "name",
+            "capability",
+            "entry_zones",
+            "entry_assets",
+            "attempts_per_year",
+            "budget",
+            "description",
+        ]
 
 
 class SystemListSerializer(serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    team: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = System
-        fields = ["slug", "name", "team", "description", "risk_appetite", "currency", "review_due", "version",
-                  "updated_at"]
+        fields = [
+            "slug",
+            "name",
+            "team",
+            "description",
+            "risk_appetite",
+            "currency",
+            "review_due",
+            "version",
+            "updated_at",
+        ]
 
 
 class SystemDetailSerializer(SystemListSerializer):

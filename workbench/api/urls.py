@@ -1,7 +1,7 @@
 """API v1 routes; later issues add their endpoints to this router."""
 
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from workbench.api.views import SystemViewSet
@@ -12,5 +12,6 @@ router.register("systems", SystemViewSet, basename="system")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("threats.api.urls")),
     path("", include(router.urls)),
 ]

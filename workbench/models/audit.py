@@ -20,8 +20,13 @@ class AuditEvent(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="audit_events")
     sequence = models.PositiveBigIntegerField()
     system = models.ForeignKey(System, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Plain copies of the ids, hashed into the chain: the foreign keys above are nulled when a
+    # system or user is deleted, and that must not look like tampering.
+    system_ref = models.PositiveBigIntegerField(null=True, blank=True)
+    actor_ref = models.PositiveBigIntegerField(null=True, blank=True)
     actor_name = models.CharField(max_length=150, blank=True)
     verb = models.CharField(max_length=40)
     object_type = models.CharField(max_length=60)

@@ -84,15 +84,17 @@ class Asset(models.Model):
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="assets")
     zone = models.ForeignKey(TrustZone, on_delete=models.SET_NULL, null=True, blank=True, related_name="assets")
     hosted_on = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="hosted_assets",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hosted_assets",
         help_text="For data assets: the store or host where this content lives.",
     )
     name = models.CharField(max_length=NAME_MAX)
     kind = models.CharField(max_length=32, choices=AssetKind.choices)
     description = models.TextField(blank=True, max_length=5000)
-    criticality = models.PositiveSmallIntegerField(
-        default=3, validators=[MinValueValidator(1), MaxValueValidator(5)]
-    )
+    criticality = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(5)])
     value_min = models.DecimalField(default=Decimal(0), **MONEY)  # type: ignore[arg-type]
     value_likely = models.DecimalField(default=Decimal(0), **MONEY)  # type: ignore[arg-type]
     value_max = models.DecimalField(default=Decimal(0), **MONEY)  # type: ignore[arg-type]
@@ -111,8 +113,9 @@ class Asset(models.Model):
     monitored = models.BooleanField(default=False, help_text="Alerts on anomalous use are reviewed.")
     third_party = models.BooleanField(default=False, help_text="Operated by another organisation.")
     personnel = models.CharField(max_length=12, choices=Personnel.choices, default=Personnel.NONE, blank=True)
-    size_gb = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True,
-                                  validators=[MinValueValidator(Decimal(0))])
+    size_gb = models.DecimalField(
+        max_digits=12, decimal_places=3, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
     tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
     source = models.CharField(max_length=64, blank=True, default="")
     external_id = models.CharField(max_length=200, blank=True, default="")

@@ -24,7 +24,10 @@ class System(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_systems"
     )
     risk_appetite = models.DecimalField(
-        max_digits=16, decimal_places=2, default=Decimal("1000000"), validators=[MinValueValidator(Decimal(0))],
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("1000000"),
+        validators=[MinValueValidator(Decimal(0))],
         help_text="Tolerated annualised loss, in the system's currency per year.",
     )
     currency = models.CharField(max_length=3, default="USD")

@@ -12,11 +12,10 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from datetime import UTC
-
 from django.utils import timezone
 
 from workbench.models import AuditEvent, System, Team
@@ -29,8 +28,8 @@ def _content(event: AuditEvent) -> str:
     body = {
         "team": event.team_id,
         "sequence": event.sequence,
-        "system": event.system_id,
-        "actor": event.actor_id,
+        "system": event.system_ref,
+        "actor": event.actor_ref,
         "actor_name": event.actor_name,
         "verb": event.verb,
         "object_type": event.object_type,
@@ -70,7 +69,9 @@ def audit_record(
         team_id=team.pk,
         sequence=head.audit_head + 1,
         system=system,
+        system_ref=system.pk if system is not None else None,
         actor_id=user.pk if user is not None else None,
+        actor_ref=user.pk if user is not None else None,
         actor_name=user.get_username() if user is not None else "system",
         verb=verb,
         object_type=object_type,

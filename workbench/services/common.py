@@ -60,7 +60,11 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     for field in instance._meta.concrete_fields:
         if field.name in {"created_at", "updated_at", "team"}:
             continue
-        data[field.attname] = _plain(getattr(instance, field.attname))
+        value = getattr(instance, field.attname)
+        if isinstance(field, models.DecimalField) and value is not None:
+            # 1000000 and 1000000.00 are the same amount: compare at the column's precision.
+            value = Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
+        data[field.attname] = _plain(value)
     if instance.pk is not None:
         for m2m in instance._meta.many_to_many:
             data[m2m.name] = sorted(getattr(instance, m2m.name).values_list("pk", flat=True))
@@ -79,10 +83,27 @@ def bump_version(system: System) -> int:
     """Increase the system's version in the caller's transaction and schedule the hooks."""
     System.objects.filter(pk=system.pk).update(version=F("version") + 1)
     system.version = System.objects.values_list("version", flat=True).get(pk=system.pk)
-    system_id = system.pk
-    for hook in system_changed_hooks:
-        transaction.on_commit(lambda hook=hook: hook(system_id))
+    _schedule_hooks(system.pk)
     return system.version
+
+
+def _schedule_hooks(system_id: int) -> None:
+    """Run the change hooks once per system per transaction, after it commits.
+
+    A burst of writes in one transaction (a demo load, an inventory sync) thus enqueues one
+    recompute, not one per row. The callback is tagged so later writes can see it is pending.
+    """
+    connection = transaction.get_connection()
+    pending = (getattr(entry[1], "workbench_system_id", None) for entry in connection.run_on_commit)
+    if connection.in_atomic_block and system_id in pending:
+        return
+
+    def run() -> None:
+        for hook in system_changed_hooks:
+            hook(system_id)
+
+    run.workbench_system_id = system_id  # type: ignore[attr-defined]
+    transaction.on_commit(run)
 
 
 def apply_fields(instance: models.Model, fields: Mapping[str, Any], allowed: Iterable[str]) -> None:
@@ -117,6 +138,8 @@ def save_element(
     """Create or update one element of a system (zone, asset, flow, attacker profile)."""
     require_role(actor=actor, team=system.team)
     creating = instance.pk is None
+    if not creating and instance.system_id != system.pk:  # type: ignore[attr-defined]
+        raise ValidationError("This element belongs to another system.")
     before = None if creating else snapshot(instance)
     with transaction.atomic():
         apply_fields(instance, fields, allowed)
@@ -145,7 +168,9 @@ def save_element(
     return instance
 
 
-def delete_element(*, actor: Actor, system: System, instance: models.Model, extra: dict[str, Any] | None = None) -> None:
+def delete_element(
+    *, actor: Actor, system: System, instance: models.Model, extra: dict[str, Any] | None = None
+) -> None:
     """Delete an element, recording its last state (and anything that cascades) in the audit."""
     require_role(actor=actor, team=system.team)
     with transaction.atomic():

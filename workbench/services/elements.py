@@ -9,19 +9,50 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
+
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
 from workbench.services.common import Actor, delete_element, save_element
 
 ZONE_FIELDS = ("name", "trust_level", "parent", "description")
 ASSET_FIELDS = (
-    "name", "kind", "zone", "hosted_on", "description", "criticality", "value_min", "value_likely", "value_max",
-    "internet_facing", "authentication", "mfa", "encrypted_at_rest", "rate_limited", "rate_limit_per_minute",
-    "output_granularity", "model_class", "logging", "monitored", "third_party", "personnel", "size_gb", "tags",
-    "source", "external_id",
+    "name",
+    "kind",
+    "zone",
+    "hosted_on",
+    "description",
+    "criticality",
+    "value_min",
+    "value_likely",
+    "value_max",
+    "internet_facing",
+    "authentication",
+    "mfa",
+    "encrypted_at_rest",
+    "rate_limited",
+    "rate_limit_per_minute",
+    "output_granularity",
+    "model_class",
+    "logging",
+    "monitored",
+    "third_party",
+    "personnel",
+    "size_gb",
+    "tags",
+    "source",
+    "external_id",
 )
 FLOW_FIELDS = (
-    "name", "source", "target", "protocol", "authenticated", "encrypted", "bidirectional", "description",
-    "origin", "external_id",
+    "name",
+    "source",
+    "target",
+    "protocol",
+    "authenticated",
+    "encrypted",
+    "bidirectional",
+    "description",
+    "origin",
+    "external_id",
 )
 ATTACKER_FIELDS = ("name", "capability", "attempts_per_year", "budget", "description")
 
@@ -34,10 +65,12 @@ def _strip_name(fields: dict[str, Any]) -> dict[str, Any]:
 
 def zone_save(*, actor: Actor, system: System, zone: TrustZone | None = None, **fields: Any) -> TrustZone:
     """Create (``zone=None``) or update a trust zone."""
-    return save_element(actor=actor, system=system, instance=zone or TrustZone(), fields=_strip_name(fields),
-                        allowed=ZONE_FIELDS)
+    return save_element(
+        actor=actor, system=system, instance=zone or TrustZone(), fields=_strip_name(fields), allowed=ZONE_FIELDS
+    )
 
 
+@transaction.atomic
 def zone_delete(*, actor: Actor, zone: TrustZone) -> None:
     """Delete a zone; its assets stay, without a zone."""
     assets = list(zone.assets.values_list("pk", flat=True))
@@ -46,10 +79,12 @@ def zone_delete(*, actor: Actor, zone: TrustZone) -> None:
 
 def asset_save(*, actor: Actor, system: System, asset: Asset | None = None, **fields: Any) -> Asset:
     """Create (``asset=None``) or update an asset."""
-    return save_element(actor=actor, system=system, instance=asset or Asset(), fields=_strip_name(fields),
-                        allowed=ASSET_FIELDS)
+    return save_element(
+        actor=actor, system=system, instance=asset or Asset(), fields=_strip_name(fields), allowed=ASSET_FIELDS
+    )
 
 
+@transaction.atomic
 def asset_delete(*, actor: Actor, asset: Asset) -> None:
     """Delete an asset; flows from or to it go with it and are listed in the audit event."""
     flows = sorted(
@@ -59,13 +94,23 @@ def asset_delete(*, actor: Actor, asset: Asset) -> None:
 
 
 def flow_save(
-    *, actor: Actor, system: System, flow: DataFlow | None = None, carries: Iterable[Asset] | None = None,
+    *,
+    actor: Actor,
+    system: System,
+    flow: DataFlow | None = None,
+    carries: Iterable[Asset] | None = None,
     **fields: Any,
 ) -> DataFlow:
     """Create (``flow=None``) or update a data flow; ``carries`` replaces the carried assets."""
     m2m = {"carries": list(carries)} if carries is not None else None
-    return save_element(actor=actor, system=system, instance=flow or DataFlow(), fields=_strip_name(fields),
-                        allowed=FLOW_FIELDS, m2m=m2m)
+    return save_element(
+        actor=actor,
+        system=system,
+        instance=flow or DataFlow(),
+        fields=_strip_name(fields),
+        allowed=FLOW_FIELDS,
+        m2m=m2m,
+    )
 
 
 def flow_delete(*, actor: Actor, flow: DataFlow) -> None:
@@ -73,8 +118,13 @@ def flow_delete(*, actor: Actor, flow: DataFlow) -> None:
 
 
 def attacker_save(
-    *, actor: Actor, system: System, attacker: AttackerProfile | None = None,
-    entry_zones: Iterable[TrustZone] | None = None, entry_assets: Iterable[Asset] | None = None, **fields: Any,
+    *,
+    actor: Actor,
+    system: System,
+    attacker: AttackerProfile | None = None,
+    entry_zones: Iterable[TrustZone] | None = None,
+    entry_assets: Iterable[Asset] | None = None,
+    **fields: Any,
 ) -> AttackerProfile:
     """Create (``attacker=None``) or update an attacker profile and its entry points."""
     m2m: dict[str, list[Any]] = {}
@@ -82,8 +132,14 @@ def attacker_save(
         m2m["entry_zones"] = list(entry_zones)
     if entry_assets is not None:
         m2m["entry_assets"] = list(entry_assets)
-    return save_element(actor=actor, system=system, instance=attacker or AttackerProfile(),
-                        fields=_strip_name(fields), allowed=ATTACKER_FIELDS, m2m=m2m or None)
+    return save_element(
+        actor=actor,
+        system=system,
+        instance=attacker or AttackerProfile(),
+        fields=_strip_name(fields),
+        allowed=ATTACKER_FIELDS,
+        m2m=m2m or None,
+    )
 
 
 def attacker_delete(*, actor: Actor, attacker: AttackerProfile) -> None:

@@ -19,21 +19,46 @@ SYSTEM_FIELDS = ("name", "description", "owner", "risk_appetite", "currency", "r
 # Default attacker profiles (DESIGN.md §3). Entry "internet" starts in the seeded internet zone;
 # the insider and supplier start nowhere until the team points them at assets.
 DEFAULT_ATTACKERS: tuple[dict[str, Any], ...] = (
-    {"name": "Anonymous API user", "capability": Capability.OC1, "attempts_per_year": Decimal(50),
-     "budget": Decimal(1000), "internet": True,
-     "description": "Anyone on the internet probing public interfaces with commodity tools."},
-    {"name": "Cybercrime group", "capability": Capability.OC3, "attempts_per_year": Decimal(4),
-     "budget": Decimal(1000000), "internet": True,
-     "description": "A funded crew that monetises stolen models, keys and compute."},
-    {"name": "Malicious insider", "capability": Capability.OC3, "attempts_per_year": Decimal("0.5"),
-     "budget": Decimal(100000), "internet": False,
-     "description": "Someone with legitimate access who copies what they can reach."},
-    {"name": "Nation-state operation", "capability": Capability.OC4, "attempts_per_year": Decimal("0.3"),
-     "budget": Decimal(10000000), "internet": True,
-     "description": "A state team with exploits, supply-chain reach and patience."},
-    {"name": "Compromised supplier", "capability": Capability.OC3, "attempts_per_year": Decimal("0.5"),
-     "budget": Decimal(500000), "internet": False,
-     "description": "A vendor or dependency turned against the system."},
+    {
+        "name": "Anonymous API user",
+        "capability": Capability.OC1,
+        "attempts_per_year": Decimal(50),
+        "budget": Decimal(1000),
+        "internet": True,
+        "description": "Anyone on the internet probing public interfaces with commodity tools.",
+    },
+    {
+        "name": "Cybercrime group",
+        "capability": Capability.OC3,
+        "attempts_per_year": Decimal(4),
+        "budget": Decimal(1000000),
+        "internet": True,
+        "description": "A funded crew that monetises stolen models, keys and compute.",
+    },
+    {
+        "name": "Malicious insider",
+        "capability": Capability.OC3,
+        "attempts_per_year": Decimal("0.5"),
+        "budget": Decimal(100000),
+        "internet": False,
+        "description": "Someone with legitimate access who copies what they can reach.",
+    },
+    {
+        "name": "Nation-state operation",
+        "capability": Capability.OC4,
+        "attempts_per_year": Decimal("0.3"),
+        "budget": Decimal(10000000),
+        "internet": True,
+        "description": "A state team with exploits, supply-chain reach and patience.",
+    },
+    {
+        "name": "Compromised supplier",
+        "capability": Capability.OC3,
+        "attempts_per_year": Decimal("0.5"),
+        "budget": Decimal(500000),
+        "internet": False,
+        "description": "A vendor or dependency turned against the system.",
+    },
 )
 
 
@@ -63,19 +88,35 @@ def system_create(*, actor: Actor, team: Team, seed_defaults: bool = True, **fie
     system = System(team=team, slug=_unique_system_slug(fields.get("name", "")), **fields)
     system.full_clean()
     system.save()
-    audit_record(team=team, actor=actor, verb="create", object_type="system", object_id=system.pk,
-                 object_repr=system.name, after=snapshot(system), system=system)
+    audit_record(
+        team=team,
+        actor=actor,
+        verb="create",
+        object_type="system",
+        object_id=system.pk,
+        object_repr=system.name,
+        after=snapshot(system),
+        system=system,
+    )
     if seed_defaults:
-        internet = TrustZone.objects.create(team=team, system=system, name="Internet", trust_level=0,
-                                            description="Anyone, anywhere.")
+        internet = TrustZone.objects.create(
+            team=team, system=system, name="Internet", trust_level=0, description="Anyone, anywhere."
+        )
         for spec in DEFAULT_ATTACKERS:
             values = {k: v for k, v in spec.items() if k != "internet"}
             profile = AttackerProfile.objects.create(team=team, system=system, **values)
             if spec["internet"]:
                 profile.entry_zones.add(internet)
-        audit_record(team=team, actor=actor, verb="seed_defaults", object_type="system", object_id=system.pk,
-                     object_repr=system.name, after={"zones": 1, "attackers": len(DEFAULT_ATTACKERS)},
-                     system=system)
+        audit_record(
+            team=team,
+            actor=actor,
+            verb="seed_defaults",
+            object_type="system",
+            object_id=system.pk,
+            object_repr=system.name,
+            after={"zones": 1, "attackers": len(DEFAULT_ATTACKERS)},
+            system=system,
+        )
     return system
 
 
@@ -84,18 +125,30 @@ def system_update(*, actor: Actor, system: System, **fields: Any) -> System:
     """Change a system's own fields; the slug stays stable so URLs and API clients keep working."""
     require_role(actor=actor, team=system.team)
     fields = _clean_fields(dict(fields))
-    before = snapshot(system)
+    # Work on the locked, current row: a stale in-memory copy must never write back an old version.
+    current = System.objects.select_for_update().get(pk=system.pk)
+    before = snapshot(current)
     for key, value in fields.items():
-        setattr(system, key, value)
-    system.full_clean()
-    system.save()
-    after = snapshot(system)
+        setattr(current, key, value)
+    current.full_clean()
+    current.save(update_fields=[*fields, "updated_at"])
+    after = snapshot(current)
+    system.refresh_from_db()
     old, new = diff(before, after)
     if not new:
         return system
     bump_version(system)
-    audit_record(team=system.team, actor=actor, verb="update", object_type="system", object_id=system.pk,
-                 object_repr=system.name, before=old, after=new, system=system)
+    audit_record(
+        team=system.team,
+        actor=actor,
+        verb="update",
+        object_type="system",
+        object_id=system.pk,
+        object_repr=system.name,
+        before=old,
+        after=new,
+        system=system,
+    )
     return system
 
 
@@ -112,5 +165,13 @@ def system_delete(*, actor: Actor, system: System) -> None:
     }
     team, pk, name = system.team, system.pk, system.name
     system.delete()
-    audit_record(team=team, actor=actor, verb="delete", object_type="system", object_id=pk, object_repr=name,
-                 before=before, after=None)
+    audit_record(
+        team=team,
+        actor=actor,
+        verb="delete",
+        object_type="system",
+        object_id=pk,
+        object_repr=name,
+        before=before,
+        after=None,
+    )

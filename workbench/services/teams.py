@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
@@ -23,7 +23,7 @@ def _unique_slug(model: type[Team], base: str) -> str:
 
 
 @transaction.atomic
-def team_create(*, name: str, creator: AbstractBaseUser) -> Team:
+def team_create(*, name: str, creator: User) -> Team:
     """Create a team with its creator as admin; the first audit event opens its chain."""
     name = (name or "").strip()
     if not name:
@@ -32,13 +32,20 @@ def team_create(*, name: str, creator: AbstractBaseUser) -> Team:
     team.full_clean()
     team.save()
     Membership.objects.create(team=team, user=creator, role=Role.ADMIN)
-    audit_record(team=team, actor=creator, verb="create", object_type="team", object_id=team.pk,
-                 object_repr=team.name, after={"name": team.name, "admin": creator.pk})
+    audit_record(
+        team=team,
+        actor=creator,
+        verb="create",
+        object_type="team",
+        object_id=team.pk,
+        object_repr=team.name,
+        after={"name": team.name, "admin": creator.pk},
+    )
     return team
 
 
 @transaction.atomic
-def membership_set(*, actor: Actor, team: Team, user: AbstractBaseUser, role: str) -> Membership:
+def membership_set(*, actor: Actor, team: Team, user: User, role: str) -> Membership:
     """Add a member or change a member's role; only team admins may do this."""
     require_role(actor=actor, team=team, roles=(Role.ADMIN,))
     if role not in Role.values:
@@ -49,6 +56,14 @@ def membership_set(*, actor: Actor, team: Team, user: AbstractBaseUser, role: st
         return membership
     membership.role = role
     membership.save(update_fields=["role"])
-    audit_record(team=team, actor=actor, verb="set_role", object_type="membership", object_id=membership.pk,
-                 object_repr=f"{user.get_username()} as {role}", before=before, after={"role": role})
+    audit_record(
+        team=team,
+        actor=actor,
+        verb="set_role",
+        object_type="membership",
+        object_id=membership.pk,
+        object_repr=f"{user.get_username()} as {role}",
+        before=before,
+        after={"role": role},
+    )
     return membership

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,7 +16,7 @@ from workbench.models import ApiToken, Team
 from workbench.services.audit import audit_record
 from workbench.services.common import require_role
 
-TOKEN_PREFIX = "mtw_"
+TOKEN_PREFIX = "mtw_"  # noqa: S105 - a public marker that makes leaked tokens greppable, not a secret
 
 
 def token_digest(raw: str) -> str:
@@ -25,7 +25,7 @@ def token_digest(raw: str) -> str:
 
 @transaction.atomic
 def token_issue(
-    *, user: AbstractBaseUser, team: Team, name: str, read_only: bool = True, expires_at: datetime | None = None
+    *, user: User, team: Team, name: str, read_only: bool = True, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token for a member of ``team``; returns the row and the raw secret (never stored)."""
     role = require_role(actor=user, team=team, roles=tuple(Role.values))
@@ -35,11 +35,23 @@ def token_issue(
         raise ValidationError({"name": "Name must not be blank."})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        team=team, user=user, name=name.strip()[:100], prefix=raw[:12], digest=token_digest(raw),
-        read_only=read_only, expires_at=expires_at,
+        team=team,
+        user=user,
+        name=name.strip()[:100],
+        prefix=raw[:12],
+        digest=token_digest(raw),
+        read_only=read_only,
+        expires_at=expires_at,
     )
-    audit_record(team=team, actor=user, verb="issue_token", object_type="apitoken", object_id=token.pk,
-                 object_repr=str(token), after={"read_only": read_only, "expires_at": str(expires_at or "")})
+    audit_record(
+        team=team,
+        actor=user,
+        verb="issue_token",
+        object_type="apitoken",
+        object_id=token.pk,
+        object_repr=str(token),
+        after={"read_only": read_only, "expires_at": str(expires_at or "")},
+    )
     return token, raw
 
 
@@ -59,11 +71,17 @@ def token_authenticate(raw: str) -> ApiToken | None:
 
 
 @transaction.atomic
-def token_revoke(*, actor: AbstractBaseUser, token: ApiToken) -> None:
+def token_revoke(*, actor: User, token: ApiToken) -> None:
     if token.user_id != actor.pk:
         require_role(actor=actor, team=token.team, roles=(Role.ADMIN,))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(team=token.team, actor=actor, verb="revoke_token", object_type="apitoken",
-                     object_id=token.pk, object_repr=str(token))
+        audit_record(
+            team=token.team,
+            actor=actor,
+            verb="revoke_token",
+            object_type="apitoken",
+            object_id=token.pk,
+            object_repr=str(token),
+        )

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from workbench import selectors
-from workbench.forms import AssetForm, AttackerProfileForm, DataFlowForm, TrustZoneForm
+from workbench.forms import AssetForm, AttackerProfileForm, DataFlowForm, SystemScopedForm, TrustZoneForm
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
 from workbench.services import elements as svc
 from workbench.views.helpers import add_service_errors, system_for_write
@@ -28,7 +27,7 @@ from workbench.views.helpers import add_service_errors, system_for_write
 @dataclass(frozen=True)
 class ElementType:
     model: type[Any]
-    form: type[forms.ModelForm]
+    form: type[SystemScopedForm]
     label: str
     instance_kwarg: str
     save: Callable[..., Any]
@@ -39,10 +38,16 @@ class ElementType:
 ELEMENTS: dict[str, ElementType] = {
     "zones": ElementType(TrustZone, TrustZoneForm, "trust zone", "zone", svc.zone_save, svc.zone_delete),
     "assets": ElementType(Asset, AssetForm, "asset", "asset", svc.asset_save, svc.asset_delete),
-    "flows": ElementType(DataFlow, DataFlowForm, "data flow", "flow", svc.flow_save, svc.flow_delete,
-                         ("carries",)),
-    "attackers": ElementType(AttackerProfile, AttackerProfileForm, "attacker profile", "attacker",
-                             svc.attacker_save, svc.attacker_delete, ("entry_zones", "entry_assets")),
+    "flows": ElementType(DataFlow, DataFlowForm, "data flow", "flow", svc.flow_save, svc.flow_delete, ("carries",)),
+    "attackers": ElementType(
+        AttackerProfile,
+        AttackerProfileForm,
+        "attacker profile",
+        "attacker",
+        svc.attacker_save,
+        svc.attacker_delete,
+        ("entry_zones", "entry_assets"),
+    ),
 }
 
 
@@ -54,7 +59,7 @@ def _element_type(kind: str) -> ElementType:
 
 
 def _form_page(request: HttpRequest, system: System, etype: ElementType, instance: Any | None) -> HttpResponse:
-    form = etype.form(request.POST or None, instance=instance, system=system)
+    form = etype.form(request.POST if request.method == "POST" else None, instance=instance, system=system)
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
         kwargs = {name: fields.pop(name) for name in etype.m2m}
@@ -68,8 +73,12 @@ def _form_page(request: HttpRequest, system: System, etype: ElementType, instanc
             messages.success(request, f"Saved {etype.label} “{saved}”.")
             return redirect(system)
     title = f"Edit {etype.label}" if instance is not None else f"New {etype.label}"
-    return render(request, "workbench/element_form.html", {"form": form, "system": system, "title": title},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "workbench/element_form.html",
+        {"form": form, "system": system, "title": title},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -99,5 +108,6 @@ def element_remove(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpR
         etype.delete(actor=request.user, **{etype.instance_kwarg: instance})
         messages.success(request, f"Deleted {etype.label} “{label}”.")
         return redirect(system)
-    return render(request, "workbench/confirm_delete.html",
-                  {"object": instance, "system": system, "kind_label": etype.label})
+    return render(
+        request, "workbench/confirm_delete.html", {"object": instance, "system": system, "kind_label": etype.label}
+    )

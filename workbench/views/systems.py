@@ -23,8 +23,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     teams = selectors.team_list(user=request.user)
     systems = selectors.system_list(user=request.user)
     can_create = Team.objects.with_role(request.user, tuple(EDIT_ROLES)).exists()
-    return render(request, "workbench/dashboard.html",
-                  {"teams": teams, "systems": systems, "can_create": can_create})
+    return render(request, "workbench/dashboard.html", {"teams": teams, "systems": systems, "can_create": can_create})
 
 
 class NewSystemForm(SystemForm):
@@ -37,7 +36,7 @@ class NewSystemForm(SystemForm):
 @login_required
 @require_http_methods(["GET", "POST"])
 def system_new(request: HttpRequest) -> HttpResponse:
-    form = NewSystemForm(request.POST or None)
+    form = NewSystemForm(request.POST if request.method == "POST" else None)
     form.fields["team"].queryset = Team.objects.with_role(request.user, tuple(EDIT_ROLES))  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -49,8 +48,9 @@ def system_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created {system.name}.")
             return redirect(system)
-    return render(request, "workbench/system_form.html", {"form": form, "title": "New system"},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "workbench/system_form.html", {"form": form, "title": "New system"}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -64,7 +64,7 @@ def system_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def system_edit(request: HttpRequest, slug: str) -> HttpResponse:
     system = system_for_write(request, slug)
-    form = SystemForm(request.POST or None, instance=system)
+    form = SystemForm(request.POST if request.method == "POST" else None, instance=system)
     if request.method == "POST" and form.is_valid():
         try:
             system_update(actor=request.user, system=system_for_write(request, slug), **form.cleaned_data)
@@ -73,9 +73,12 @@ def system_edit(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
             return redirect(system)
-    return render(request, "workbench/system_form.html", {"form": form, "title": f"Edit {system.name}",
-                                                          "system": system},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "workbench/system_form.html",
+        {"form": form, "title": f"Edit {system.name}", "system": system},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -87,6 +90,6 @@ def system_remove(request: HttpRequest, slug: str) -> HttpResponse:
         system_delete(actor=request.user, system=system)
         messages.success(request, f"Deleted {name}.")
         return redirect("workbench:dashboard")
-    return render(request, "workbench/confirm_delete.html", {"object": system, "system": system,
-                                                             "kind_label": "system"})
-
+    return render(
+        request, "workbench/confirm_delete.html", {"object": system, "system": system, "kind_label": "system"}
+    )

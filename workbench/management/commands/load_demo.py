@@ -17,7 +17,9 @@ class Command(BaseCommand):
         outcome = load_demo(password=os.environ.get("DEMO_PASSWORD") or None)
         system = outcome["system"]
         self.stdout.write(f"Demo system '{system.name}' (/systems/{system.slug}/), {outcome['created']} new elements.")
-        self.stdout.write(self.style.SUCCESS(
-            f"Log in as 'demo' (admin), 'demo-editor', 'demo-risk' (risk owner) or 'demo-viewer' "
-            f"with password: {outcome['password']}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Log in as 'demo' (admin), 'demo-editor', 'demo-risk' (risk owner) or 'demo-viewer' "
+                f"with password: {outcome['password']}"
+            )
+        )
