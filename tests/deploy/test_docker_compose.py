@@ -62,6 +62,8 @@ def test_docker_compose_accepts_the_file_where_installed() -> None:
         pytest.skip("Docker Compose is not installed on this machine (the file is checked structurally above)")
     result = subprocess.run(
         [docker, "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
-        capture_output=True, text=True, env={**os.environ, "SECRET_KEY": "compose-check"},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SECRET_KEY": "compose-check"},
     )
     assert result.returncode == 0, result.stderr

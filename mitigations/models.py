@@ -1,0 +1,69 @@
+"""The control catalogue and how well each control works against each threat."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from threats.models import ThreatTemplate
+
+
+class ControlType(models.TextChoices):
+    PREVENTIVE = "preventive", "Preventive"
+    DETECTIVE = "detective", "Detective"
+    CORRECTIVE = "corrective", "Corrective"
+
+
+class Control(models.Model):
+    """A security control from the library (``mitigations/library/controls.yaml``)."""
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField()
+    type = models.CharField(max_length=12, choices=ControlType.choices)
+    cost_one_off_min = models.DecimalField(max_digits=14, decimal_places=2)
+    cost_one_off_max = models.DecimalField(max_digits=14, decimal_places=2)
+    cost_yearly_min = models.DecimalField(max_digits=14, decimal_places=2)
+    cost_yearly_max = models.DecimalField(max_digits=14, decimal_places=2)
+    atlas_mitigation_ids = models.JSONField(default=list)
+    rand_sl = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    asset_kinds = models.JSONField(default=list, help_text="Where it is put in force; empty = organisation-wide.")
+    threats = models.ManyToManyField(ThreatTemplate, through="ThreatControl", related_name="controls")
+    definition = models.JSONField(help_text="The entry exactly as in the library file.")
+    library_version = models.CharField(max_length=40)
+    content_hash = models.CharField(max_length=64)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("threats:control_detail", kwargs={"code": self.code})
+
+
+class ThreatControl(models.Model):
+    """How much a control lowers a threat's success probability, and the evidence for it."""
+
+    threat = models.ForeignKey(ThreatTemplate, on_delete=models.CASCADE, related_name="control_links")
+    control = models.ForeignKey(Control, on_delete=models.CASCADE, related_name="threat_links")
+    effectiveness = models.DecimalField(
+        max_digits=4, decimal_places=3, validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
+    )
+    evidence_source = models.CharField(max_length=300)
+    evidence_figure = models.TextField()
+
+    class Meta:
+        ordering = ["threat", "-effectiveness"]
+        constraints = [
+            models.UniqueConstraint(fields=["threat", "control"], name="%(app_label)s_%(class)s_unique_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control.code} vs {self.threat.code}: {self.effectiveness}"

@@ -1,0 +1,123 @@
+"""Library browser, findings pages and their API endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from threats.models import Finding
+from threats.services.atlas import atlas_import
+from threats.services.findings import findings_refresh
+from threats.services.library import library_seed
+from workbench.choices import AssetKind, Authentication
+from workbench.models import System
+from workbench.services.elements import asset_save
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def library() -> None:
+    library_seed()
+
+
+@pytest.fixture
+def atlas() -> None:
+    atlas_import(data=(settings.SHARED_DIR / "reference" / "ATLAS.yaml").read_bytes())
+
+
+@pytest.fixture
+def exposed_api(system: System, owner: Any, library: None) -> System:
+    """Team A's system with an anonymous, internet-facing LLM endpoint, findings computed."""
+    internet = system.zones.get(trust_level=0)
+    asset_save(
+        actor=owner,
+        system=system,
+        name="Chat API",
+        kind=AssetKind.INFERENCE_ENDPOINT,
+        zone=internet,
+        internet_facing=True,
+        authentication=Authentication.NONE,
+        model_class="llm",
+        output_granularity="logits",
+    )
+    system.refresh_from_db()
+    findings_refresh(system=system)
+    return system
+
+
+def test_threat_list_filters_by_stride_and_asset_kind(client_as, owner: Any, library: None) -> None:
+    client = client_as("owner")
+    everything = client.get("/library/threats/").content.decode()
+    assert "T-EXTRACT-API" in everything and "T-PHYSICAL-ACCESS" in everything
+    spoofing = client.get("/library/threats/?stride=S").content.decode()
+    assert "T-APIKEY-ABUSE" in spoofing and "T-TRANSIT-INTERCEPT" not in spoofing
+    by_kind = client.get("/library/threats/?kind=inference_endpoint").content.decode()
+    assert "T-EXTRACT-API" in by_kind and "T-PHYSICAL-ACCESS" not in by_kind
+
+
+def test_threat_list_filters_by_atlas_tactic(client_as, owner: Any, library: None, atlas: None) -> None:
+    page = client_as("owner").get("/library/threats/?tactic=AML.TA0010").content.decode()  # Exfiltration
+    assert "T-EXTRACT-API" in page  # AML.T0024.002 sits under Exfiltration
+    assert "T-PHISH-MLENG" not in page
+
+
+def test_unknown_filter_values_are_ignored_not_errors(client_as, owner: Any, library: None) -> None:
+    response = client_as("owner").get("/library/threats/?stride=<script>&kind=nope&tactic=x'--")
+    assert response.status_code == 200
+    assert b"<script>" not in response.content
+
+
+def test_threat_detail_shows_references_controls_and_evidence(
+    client_as, owner: Any, library: None, atlas: None
+) -> None:
+    page = client_as("owner").get("/library/threats/T-EXTRACT-API/").content.decode()
+    assert "AML.T0024.002" in page and "Extract AI Model" in page  # ATLAS name resolved
+    assert "ML05:2023" in page and "M-RATE-QUOTA" in page and "model_extraction" in page
+
+
+def test_control_pages_list_threats_it_reduces(client_as, owner: Any, library: None) -> None:
+    client = client_as("owner")
+    assert "M-RATE-QUOTA" in client.get("/library/controls/").content.decode()
+    detail = client.get("/library/controls/M-RATE-QUOTA/").content.decode()
+    assert "T-EXTRACT-API" in detail
+
+
+def test_findings_page_lists_findings_with_explanations(client_as, exposed_api: System) -> None:
+    page = client_as("viewer").get(f"/systems/{exposed_api.slug}/findings/").content.decode()
+    assert "T-EXTRACT-API" in page and "Chat API" in page and "internet_facing is true" in page
+
+
+def test_outsider_gets_404_on_findings_page_and_api(client_as, api_client, outsider: Any, exposed_api: System) -> None:
+    assert client_as("outsider").get(f"/systems/{exposed_api.slug}/findings/").status_code == 404
+    api_client.force_login(outsider)
+    assert api_client.get(f"/api/v1/systems/{exposed_api.slug}/findings/").status_code == 404
+
+
+def test_findings_api_returns_the_systems_findings(api_client, viewer: Any, exposed_api: System) -> None:
+    api_client.force_login(viewer)
+    body = api_client.get(f"/api/v1/systems/{exposed_api.slug}/findings/").json()
+    codes = {row["threat"] for row in body["results"]}
+    assert "T-EXTRACT-API" in codes
+    assert body["count"] == Finding.objects.filter(system=exposed_api).count()
+    row = next(r for r in body["results"] if r["threat"] == "T-EXTRACT-API")
+    assert row["target_repr"] == "Chat API" and row["explanation"]
+
+
+def test_library_api_lists_threats_and_controls(api_client, viewer: Any, library: None) -> None:
+    api_client.force_login(viewer)
+    threats = api_client.get("/api/v1/library/threats/").json()
+    assert threats["count"] >= 32
+    one = api_client.get("/api/v1/library/threats/T-EXTRACT-API/").json()
+    assert one["stride"] == ["I"] and "AML.T0024.002" in one["atlas_ids"]
+    assert {c["control"] for c in one["controls"]} >= {"M-RATE-QUOTA"}
+    controls = api_client.get("/api/v1/library/controls/").json()
+    assert controls["count"] >= 26
+    filtered = api_client.get("/api/v1/library/threats/?stride=S").json()
+    assert all("S" in t["stride"] for t in filtered["results"])
+
+
+def test_library_api_needs_authentication(api_client, library: None) -> None:
+    assert api_client.get("/api/v1/library/threats/").status_code in (401, 403)

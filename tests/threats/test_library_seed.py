@@ -1,0 +1,137 @@
+"""Seeding the curated library: complete, idempotent, upgraded in place, all-or-nothing."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from mitigations.models import Control, ThreatControl
+from threats.engine.library import LibraryError
+from threats.models import LibraryState, ThreatTemplate
+from threats.services.library import CONTROLS_FILE, THREATS_FILE, installed_library, library_seed
+
+pytestmark = pytest.mark.django_db
+
+# Every §(a) entry of the knowledge file has a threat in the library (by code).
+REQUIRED_THREATS = {
+    "T-EXTRACT-API",
+    "T-DISTILL-LLM",
+    "T-LOGIT-ALGEBRA",
+    "T-OUTPUT-OVERSHARE",
+    "T-SYSPROMPT-EXTRACT",
+    "T-TRAINDATA-INFER",
+    "T-APIKEY-ABUSE",
+    "T-TOKEN-LEAK-HUB",
+    "T-PHISH-MLENG",
+    "T-INSIDER-EXFIL",
+    "T-INSIDER-RECRUITED",
+    "T-LICENSEE-LEAK",
+    "T-EXPOSED-STORE",
+    "T-SHADOW-COPY",
+    "T-MLOPS-RCE",
+    "T-MALICIOUS-ARTIFACT",
+    "T-DEPENDENCY-COMPROMISE",
+    "T-PROMPT-TO-CODE",
+    "T-CLOUD-PRIVESC",
+    "T-BULK-EGRESS",
+    "T-TRANSIT-INTERCEPT",
+    "T-ACCESSCTRL-SUBVERT",
+    "T-CACHE-TIMING",
+    "T-GPU-MEM-RESIDUE",
+    "T-BUS-SNOOP",
+    "T-EM-POWER-LEAK",
+    "T-EDGE-UNPACK",
+    "T-HW-SUPPLY",
+    "T-PHYSICAL-ACCESS",
+    "T-AIRGAP-BRIDGE",
+    "T-COST-HARVEST",
+    "T-UNAUDITED-ACCESS",
+    "T-AGENT-DATA-HARVEST",
+}
+
+
+def _docs() -> tuple[dict, dict]:
+    return yaml.safe_load(THREATS_FILE.read_text()), yaml.safe_load(CONTROLS_FILE.read_text())
+
+
+def _counts() -> tuple[int, int, int]:
+    return ThreatTemplate.objects.count(), Control.objects.count(), ThreatControl.objects.count()
+
+
+def test_seed_installs_at_least_32_threats_and_26_controls_covering_the_knowledge_base() -> None:
+    report = library_seed()
+    assert report.created["threats"] >= 32 and report.created["controls"] >= 26
+    codes = set(ThreatTemplate.objects.values_list("code", flat=True))
+    assert codes >= REQUIRED_THREATS
+    for threat in ThreatTemplate.objects.all():
+        assert threat.stride and threat.atlas_ids and threat.rand_category and threat.rand_vector
+        assert set(threat.base_probability) == {"OC1", "OC2", "OC3", "OC4", "OC5"}
+        links = ThreatControl.objects.filter(threat=threat)
+        assert links.exists(), threat.code
+        assert all(link.evidence_source and link.evidence_figure for link in links), threat.code
+    assert LibraryState.objects.get().threat_count == len(codes)
+
+
+def test_seeding_twice_writes_nothing_the_second_time(django_assert_max_num_queries) -> None:
+    library_seed()
+    before = _counts()
+    stamps = list(ThreatTemplate.objects.order_by("pk").values_list("updated_at", flat=True))
+    report = library_seed()
+    assert not report.changed
+    assert _counts() == before
+    assert list(ThreatTemplate.objects.order_by("pk").values_list("updated_at", flat=True)) == stamps
+
+
+def test_a_new_library_version_upgrades_rows_in_place_and_deactivates_dropped_ones() -> None:
+    library_seed()
+    threats, controls = _docs()
+    ids = dict(ThreatTemplate.objects.values_list("code", "pk"))
+    threats["version"] = controls["version"] = "2099.1.0"
+    threats["threats"][0]["name"] = "Renamed in the next version"
+    dropped = threats["threats"].pop()
+    report = library_seed(threats_text=yaml.safe_dump(threats), controls_text=yaml.safe_dump(controls))
+    assert report.updated["threats"] == len(threats["threats"])  # version stamp changed on every row
+    assert report.deactivated["threats"] == 1
+    assert dict(ThreatTemplate.objects.values_list("code", "pk")) == ids  # no duplicate rows
+    first = ThreatTemplate.objects.get(code=threats["threats"][0]["code"])
+    assert first.name == "Renamed in the next version" and first.library_version == "2099.1.0"
+    assert not ThreatTemplate.objects.get(code=dropped["code"]).active
+    assert dropped["code"] not in {t.code for t in installed_library().threats}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda t, c: t["threats"][0].update(surprise=1), "surprise"),
+        (
+            lambda t, c: t["threats"][0].update(rule={"all": [{"attr": "no_such_property", "eq": True}]}),
+            "no_such_property",
+        ),
+        (lambda t, c: t["threats"][1].update(rule={"attr": "internet_facing", "eq": "yes"}), "internet_facing"),
+        (
+            lambda t, c: t["threats"][0]["controls"].append(
+                {"control": "M-NOPE", "effectiveness": 0.5, "evidence": {"source": "x", "figure": "y"}}
+            ),
+            "M-NOPE",
+        ),
+        (lambda t, c: c["controls"][0].update(rand_sl=9), "rand_sl"),
+    ],
+    ids=["unknown-field", "unknown-property", "wrong-type", "unknown-control", "bad-security-level"],
+)
+def test_an_invalid_library_is_refused_naming_the_entry_and_nothing_is_written(mutate, message) -> None:
+    threats, controls = _docs()
+    mutate(threats, controls)
+    with pytest.raises(LibraryError) as error:
+        library_seed(threats_text=yaml.safe_dump(threats), controls_text=yaml.safe_dump(controls))
+    assert message in str(error.value)
+    assert _counts() == (0, 0, 0)
+    assert not LibraryState.objects.exists()
+
+
+def test_a_yaml_bomb_is_refused_without_writing() -> None:
+    bomb = "a: &a ['x','x','x','x','x','x','x','x','x']\n"
+    for n in range(1, 12):
+        bomb += f"{chr(97 + n)}: &{chr(97 + n)} [*{chr(96 + n)},*{chr(96 + n)},*{chr(96 + n)},*{chr(96 + n)}]\n"
+    with pytest.raises(LibraryError):
+        library_seed(threats_text=bomb, controls_text=CONTROLS_FILE.read_text())
+    assert _counts() == (0, 0, 0)

@@ -1,0 +1,92 @@
+"""Output serializers for the library and findings (API v1, read side)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from mitigations.models import Control, ThreatControl
+from threats.models import Finding, ThreatTemplate
+
+
+class ThreatControlSerializer(serializers.ModelSerializer):
+    control = serializers.CharField(source="control.code")
+
+    class Meta:
+        model = ThreatControl
+        fields = ["control", "effectiveness", "evidence_source", "evidence_figure"]
+
+
+class ThreatSerializer(serializers.ModelSerializer):
+    controls = ThreatControlSerializer(source="control_links", many=True, read_only=True)
+    stride = serializers.ListField(source="stride_letters", child=serializers.CharField())
+
+    class Meta:
+        model = ThreatTemplate
+        fields = [
+            "code",
+            "name",
+            "description",
+            "stride",
+            "atlas_ids",
+            "owasp_ids",
+            "rand_category",
+            "rand_vector",
+            "target",
+            "asset_kinds",
+            "rule",
+            "base_probability",
+            "controls",
+            "library_version",
+        ]
+
+
+class ControlSerializer(serializers.ModelSerializer):
+    threats = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Control
+        fields = [
+            "code",
+            "name",
+            "description",
+            "type",
+            "cost_one_off_min",
+            "cost_one_off_max",
+            "cost_yearly_min",
+            "cost_yearly_max",
+            "atlas_mitigation_ids",
+            "rand_sl",
+            "asset_kinds",
+            "threats",
+            "library_version",
+        ]
+
+    def get_threats(self, control: Control) -> list[dict[str, object]]:
+        return [
+            {"threat": link.threat.code, "effectiveness": str(link.effectiveness)}
+            for link in control.threat_links.all()
+        ]
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    threat = serializers.CharField(source="template.code")
+    threat_name = serializers.CharField(source="template.name")
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id",
+            "threat",
+            "threat_name",
+            "target_type",
+            "target_key",
+            "target_repr",
+            "asset",
+            "flow",
+            "status",
+            "explanation",
+            "computed_version",
+            "closed_version",
+            "first_seen_at",
+            "updated_at",
+        ]

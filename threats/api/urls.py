@@ -1,0 +1,15 @@
+"""API v1 routes of the threat app, included by ``workbench.api.urls``."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from threats.api.views import ControlViewSet, FindingListView, ThreatViewSet
+
+router = SimpleRouter()
+router.register("library/threats", ThreatViewSet, basename="library-threat")
+router.register("library/controls", ControlViewSet, basename="library-control")
+
+urlpatterns = [
+    path("systems/<slug:slug>/findings/", FindingListView.as_view(), name="system-findings"),
+    *router.urls,
+]

@@ -1,0 +1,57 @@
+"""API v1 views for the library (any signed-in user) and a system's findings (team-scoped)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import generics, viewsets
+
+from mitigations.models import Control
+from threats import selectors
+from threats.api.serializers import ControlSerializer, FindingSerializer, ThreatSerializer
+from threats.models import Finding, ThreatTemplate
+from threats.models.findings import FindingStatus
+from workbench.api.permissions import token_team_id
+from workbench.selectors import system_get
+
+
+class ThreatViewSet(viewsets.ReadOnlyModelViewSet):
+    """The active threat library; filter with ?stride=I&tactic=AML.TA0010&kind=object_store."""
+
+    serializer_class = ThreatSerializer
+    lookup_field = "code"
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> Any:
+        if self.action == "list":
+            params = self.request.query_params
+            return selectors.threat_list(
+                filters=selectors.ThreatFilter(
+                    stride=params.get("stride", "")[:1],
+                    tactic=params.get("tactic", "")[:20],
+                    asset_kind=params.get("kind", "")[:40],
+                )
+            )
+        return ThreatTemplate.objects.filter(active=True).prefetch_related("control_links__control")
+
+
+class ControlViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ControlSerializer
+    lookup_field = "code"
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Control]:
+        return selectors.control_list()
+
+
+class FindingListView(generics.ListAPIView):
+    """Findings of one visible system; ?status=open|mitigated|accepted|not_applicable."""
+
+    serializer_class = FindingSerializer
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Finding]:
+        system = system_get(user=self.request.user, slug=self.kwargs["slug"], team_id=token_team_id(self.request))
+        status = self.request.query_params.get("status", "")
+        return selectors.finding_list(system=system, status=status if status in FindingStatus.values else "")

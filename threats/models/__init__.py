@@ -1,0 +1,17 @@
+"""Models of the threat app, one module per aggregate."""
+
+from threats.models.atlas import AtlasMitigation, AtlasRelease, AtlasTactic, AtlasTechnique
+from threats.models.findings import Finding, FindingStatus
+from threats.models.library import LibraryState, TargetType, ThreatTemplate
+
+__all__ = [
+    "AtlasMitigation",
+    "AtlasRelease",
+    "AtlasTactic",
+    "AtlasTechnique",
+    "Finding",
+    "FindingStatus",
+    "LibraryState",
+    "TargetType",
+    "ThreatTemplate",
+]

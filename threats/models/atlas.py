@@ -1,0 +1,79 @@
+"""MITRE ATLAS reference data: tactics, techniques, mitigations and the release they came from.
+
+These rows are global (not team-scoped): every team's threat library points at the same ATLAS
+ids. They are written only by ``threats.services.atlas.atlas_import``, which upserts by
+``atlas_id`` so that re-importing a release is a no-op and foreign keys to these rows survive.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AtlasTactic(models.Model):
+    """An ATLAS tactic (AML.TAnnnn): the adversary's goal, one column of the ATLAS matrix."""
+
+    atlas_id = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["atlas_id"]
+
+    def __str__(self) -> str:
+        return f"{self.atlas_id} {self.name}"
+
+
+class AtlasTechnique(models.Model):
+    """An ATLAS technique (AML.Tnnnn) or sub-technique (AML.Tnnnn.nnn, with ``parent`` set).
+
+    Sub-techniques carry no tactics in the ATLAS file; the importer stores the parent's tactics
+    on them too, so "techniques under tactic X" is one query instead of a walk up the tree.
+    """
+
+    atlas_id = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="subtechniques")
+    tactics = models.ManyToManyField(AtlasTactic, blank=True, related_name="techniques")
+    maturity = models.CharField(
+        max_length=32, blank=True, help_text="ATLAS evidence level: feasible, demonstrated or realized."
+    )
+
+    class Meta:
+        ordering = ["atlas_id"]
+
+    def __str__(self) -> str:
+        return f"{self.atlas_id} {self.name}"
+
+
+class AtlasMitigation(models.Model):
+    """An ATLAS mitigation (AML.Mnnnn) and the techniques ATLAS says it helps against."""
+
+    atlas_id = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    category = models.CharField(
+        max_length=100, blank=True, help_text='ATLAS categories joined by ", " (e.g. "Technical - ML").'
+    )
+    techniques = models.ManyToManyField(AtlasTechnique, blank=True, related_name="mitigations")
+
+    class Meta:
+        ordering = ["atlas_id"]
+
+    def __str__(self) -> str:
+        return f"{self.atlas_id} {self.name}"
+
+
+class AtlasRelease(models.Model):
+    """One imported ATLAS data version; re-importing the same version updates this row in place."""
+
+    version = models.CharField(max_length=32, unique=True)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    counts = models.JSONField(default=dict, help_text="Objects in the file: tactics, techniques, mitigations, links.")
+
+    class Meta:
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"ATLAS {self.version}"

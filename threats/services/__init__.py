@@ -1,0 +1,1 @@
+"""Write services of the threat app; every write to its tables goes through one of these."""

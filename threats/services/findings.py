@@ -1,0 +1,105 @@
+"""Applying the library to a system: create, update, close and reopen Finding rows.
+
+The rule engine is pure; this service feeds it a snapshot and writes only the difference back,
+in bulk. Running it again on an unchanged system writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from threats.engine.facts import derive_facts
+from threats.engine.library import find_threats
+from threats.models import Finding, ThreatTemplate
+from threats.models.findings import FindingStatus
+from threats.services.library import installed_library
+from threats.services.snapshot import system_snapshot
+from workbench.models import System
+
+
+@dataclass(frozen=True)
+class FindingsReport:
+    created: int
+    updated: int
+    closed: int
+    reopened: int
+    open_total: int
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.created or self.updated or self.closed or self.reopened)
+
+
+@transaction.atomic
+def findings_refresh(*, system: System, version: int | None = None) -> FindingsReport:
+    """Bring the system's findings in line with the library for its current elements."""
+    version = version if version is not None else system.version
+    snapshot = system_snapshot(system=system)
+    facts = derive_facts(snapshot)
+    matches = find_threats(installed_library(), snapshot, facts)
+    template_ids = dict(ThreatTemplate.objects.filter(active=True).values_list("code", "id"))
+    names = {("asset", a.id): a.name for a in snapshot.assets}
+    names.update({("flow", f.id): f.name for f in snapshot.flows})
+    existing = {(f.template_id, f.target_key): f for f in Finding.objects.filter(system=system)}
+
+    to_create: list[Finding] = []
+    to_update: list[Finding] = []
+    seen: set[tuple[int, str]] = set()
+    reopened = 0
+    for match in matches:
+        key = (template_ids[match.threat_code], f"{match.target_type}:{match.target_id}")
+        seen.add(key)
+        explanation = list(match.explanation)
+        target_repr = names[(match.target_type, match.target_id)]
+        finding = existing.get(key)
+        if finding is None:
+            to_create.append(
+                Finding(
+                    team_id=system.team_id,
+                    system=system,
+                    template_id=key[0],
+                    target_type=match.target_type,
+                    target_key=key[1],
+                    target_repr=target_repr,
+                    explanation=explanation,
+                    computed_version=version,
+                    asset_id=match.target_id if match.target_type == "asset" else None,
+                    flow_id=match.target_id if match.target_type == "flow" else None,
+                )
+            )
+            continue
+        changed = finding.explanation != explanation or finding.target_repr != target_repr
+        if finding.status == FindingStatus.NOT_APPLICABLE:
+            finding.status, finding.closed_version = FindingStatus.OPEN, None
+            reopened += 1
+            changed = True
+        if changed:
+            finding.explanation, finding.target_repr, finding.computed_version = explanation, target_repr, version
+            to_update.append(finding)
+    closed = 0
+    for key, finding in existing.items():
+        if key not in seen and finding.status != FindingStatus.NOT_APPLICABLE:
+            finding.status, finding.closed_version, finding.computed_version = (
+                FindingStatus.NOT_APPLICABLE,
+                version,
+                version,
+            )
+            to_update.append(finding)
+            closed += 1
+    Finding.objects.bulk_create(to_create, batch_size=1000)
+    if to_update:
+        now = timezone.now()  # bulk_update skips auto_now
+        for finding in to_update:
+            finding.updated_at = now
+        Finding.objects.bulk_update(
+            to_update,
+            ["status", "closed_version", "explanation", "target_repr", "computed_version", "updated_at"],
+            batch_size=1000,
+        )
+    open_total = Finding.objects.filter(system=system, status=FindingStatus.OPEN).count()
+    return FindingsReport(
+        created=len(to_create), updated=len(to_update) - closed, closed=closed, reopened=reopened, open_total=open_total
+    )

@@ -1,0 +1,190 @@
+"""Seeding the threat and control library into the database, and reading it back for the engines.
+
+The YAML files in the repository are the source; the rows are the installed copy. Each row keeps
+its entry verbatim (``definition``) and a hash of it, so re-seeding an unchanged library writes
+nothing, a changed entry is upgraded in place, and an entry dropped by a new version is
+deactivated rather than deleted (findings keep pointing at it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.db import transaction
+
+from mitigations.models import Control, ThreatControl
+from threats.engine.library import SAFE_LOADER, Library, LibraryError, load_library
+from threats.models import LibraryState, ThreatTemplate
+
+THREATS_FILE = Path(settings.BASE_DIR) / "threats" / "library" / "threats.yaml"
+CONTROLS_FILE = Path(settings.BASE_DIR) / "mitigations" / "library" / "controls.yaml"
+
+
+@dataclass
+class SeedReport:
+    """What a seed run changed; all zeros on a re-run of the same library."""
+
+    version: str
+    created: dict[str, int] = field(default_factory=lambda: {"threats": 0, "controls": 0, "links": 0})
+    updated: dict[str, int] = field(default_factory=lambda: {"threats": 0, "controls": 0, "links": 0})
+    deactivated: dict[str, int] = field(default_factory=lambda: {"threats": 0, "controls": 0, "links": 0})
+
+    @property
+    def changed(self) -> bool:
+        return any(sum(d.values()) for d in (self.created, self.updated, self.deactivated))
+
+
+def _hash(entry: Any) -> str:
+    return hashlib.sha256(json.dumps(entry, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _threat_fields(entry: dict[str, Any], version: str) -> dict[str, Any]:
+    return {
+        "name": entry["name"],
+        "description": entry["description"],
+        "stride": "".join(entry["stride"]),
+        "atlas_ids": list(entry["atlas"]),
+        "owasp_ids": list(entry["owasp"]),
+        "rand_category": entry["rand"]["category"],
+        "rand_vector": entry["rand"]["vector"],
+        "target": entry["target"],
+        "asset_kinds": list(entry.get("asset_kinds") or []),
+        "rule": entry["rule"],
+        "base_probability": entry["base_probability"],
+        "definition": entry,
+        "library_version": version,
+        "content_hash": _hash(entry),
+        "active": True,
+    }
+
+
+def _control_fields(entry: dict[str, Any], version: str) -> dict[str, Any]:
+    cost = entry["cost"]
+    return {
+        "name": entry["name"],
+        "description": entry["description"],
+        "type": entry["type"],
+        "cost_one_off_min": Decimal(str(cost["one_off"][0])),
+        "cost_one_off_max": Decimal(str(cost["one_off"][1])),
+        "cost_yearly_min": Decimal(str(cost["yearly"][0])),
+        "cost_yearly_max": Decimal(str(cost["yearly"][1])),
+        "atlas_mitigation_ids": list(entry.get("atlas_mitigations") or []),
+        "rand_sl": entry["rand_sl"],
+        "asset_kinds": list(entry.get("asset_kinds") or []),
+        "definition": entry,
+        "library_version": version,
+        "content_hash": _hash(entry),
+        "active": True,
+    }
+
+
+def _upsert(model: type[Any], rows: dict[str, dict[str, Any]], report: SeedReport, key: str) -> dict[str, Any]:
+    existing = {obj.code: obj for obj in model.objects.all()}
+    for code, values in rows.items():
+        obj = existing.get(code)
+        if obj is None:
+            existing[code] = model.objects.create(code=code, **values)
+            report.created[key] += 1
+        elif (
+            obj.content_hash != values["content_hash"]
+            or not obj.active
+            or obj.library_version != values["library_version"]
+        ):
+            for name, value in values.items():
+                setattr(obj, name, value)
+            obj.save()
+            report.updated[key] += 1
+    gone = [obj.pk for code, obj in existing.items() if code not in rows and obj.active]
+    report.deactivated[key] += model.objects.filter(pk__in=gone).update(active=False)
+    return existing
+
+
+def _sync_links(
+    threat_entries: list[dict[str, Any]], threats: dict[str, Any], controls: dict[str, Any], report: SeedReport
+) -> None:
+    existing = {(link.threat_id, link.control_id): link for link in ThreatControl.objects.all()}
+    wanted: set[tuple[int, int]] = set()
+    for entry in threat_entries:
+        threat = threats[entry["code"]]
+        for ref in entry["controls"]:
+            control = controls[ref["control"]]
+            pair = (threat.pk, control.pk)
+            wanted.add(pair)
+            evidence = ref.get("evidence") or {}
+            values = {
+                "effectiveness": Decimal(str(ref["effectiveness"])),
+                "evidence_source": str(evidence.get("source", ""))[:300],
+                "evidence_figure": str(evidence.get("figure", "")),
+            }
+            link = existing.get(pair)
+            if link is None:
+                ThreatControl.objects.create(threat=threat, control=control, **values)
+                report.created["links"] += 1
+            elif any(getattr(link, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(link, k, v)
+                link.save()
+                report.updated["links"] += 1
+    stale = [link.pk for pair, link in existing.items() if pair not in wanted]
+    report.deactivated["links"] += ThreatControl.objects.filter(pk__in=stale).delete()[0]
+
+
+@transaction.atomic
+def library_seed(*, threats_text: bytes | str | None = None, controls_text: bytes | str | None = None) -> SeedReport:
+    """Validate both files completely, then install them in one transaction (all or nothing)."""
+    threats_text = threats_text if threats_text is not None else THREATS_FILE.read_bytes()
+    controls_text = controls_text if controls_text is not None else CONTROLS_FILE.read_bytes()
+    library = load_library(threats_text, controls_text)  # raises LibraryError before any write
+    threat_doc = yaml.load(threats_text, Loader=SAFE_LOADER)  # noqa: S506 - validated, safe loader
+    control_doc = yaml.load(controls_text, Loader=SAFE_LOADER)  # noqa: S506
+    report = SeedReport(version=library.version)
+    controls = _upsert(
+        Control, {e["code"]: _control_fields(e, library.version) for e in control_doc["controls"]}, report, "controls"
+    )
+    threats = _upsert(
+        ThreatTemplate,
+        {e["code"]: _threat_fields(e, library.version) for e in threat_doc["threats"]},
+        report,
+        "threats",
+    )
+    _sync_links(threat_doc["threats"], threats, controls, report)
+    state, _ = LibraryState.objects.get_or_create(key="default", defaults={"version": library.version})
+    counts = {"version": library.version, "threat_count": len(library.threats), "control_count": len(library.controls)}
+    if any(getattr(state, k) != v for k, v in counts.items()):
+        for k, v in counts.items():
+            setattr(state, k, v)
+        state.save()
+    return report
+
+
+_cache: dict[str, Library] = {}
+
+
+def installed_library() -> Library:
+    """The active library rows compiled for the engines, cached by their combined content hash."""
+    threat_rows = list(
+        ThreatTemplate.objects.filter(active=True)
+        .order_by("code")
+        .values_list("definition", "content_hash", "library_version")
+    )
+    control_rows = list(Control.objects.filter(active=True).order_by("code").values_list("definition", "content_hash"))
+    if not threat_rows:
+        return Library(version="empty", threats=(), controls=())
+    key = _hash([h for _, h, _ in threat_rows] + [h for _, h in control_rows])
+    if key not in _cache:
+        version = threat_rows[0][2]
+        threats_doc = json.dumps({"version": version, "threats": [d for d, _, _ in threat_rows]})
+        controls_doc = json.dumps({"version": version, "controls": [d for d, _ in control_rows]})
+        try:
+            _cache.clear()
+            _cache[key] = load_library(threats_doc, controls_doc)
+        except LibraryError as exc:  # rows were validated on seed; this means manual tampering
+            raise RuntimeError(f"installed library rows are invalid: {exc}") from exc
+    return _cache[key]

@@ -1,0 +1,15 @@
+"""Page routes of the threat library and findings (namespace ``threats``)."""
+
+from django.urls import path
+
+from threats import views
+
+app_name = "threats"
+
+urlpatterns = [
+    path("library/threats/", views.threat_list, name="threat_list"),
+    path("library/threats/<str:code>/", views.threat_detail, name="threat_detail"),
+    path("library/controls/", views.control_list, name="control_list"),
+    path("library/controls/<str:code>/", views.control_detail, name="control_detail"),
+    path("systems/<slug:slug>/findings/", views.finding_list, name="finding_list"),
+]
