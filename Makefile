@@ -31,6 +31,9 @@ chromium:
 
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_library
+	@if [ -f ../shared/reference/ATLAS.yaml ]; then $(PY) manage.py import_atlas ../shared/reference/ATLAS.yaml; \
+	  else echo "No ATLAS export at ../shared/reference/ATLAS.yaml; the library works without it (names and tactic filter need it)."; fi
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver $(HOST)
 

