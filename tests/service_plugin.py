@@ -72,6 +72,8 @@ def celery_worker(transactional_db: Any, settings: Any) -> Iterator[Any]:
 
     url = django_settings.REDIS_URL
     require_service("Redis (REDIS_URL)", bool(url) and _redis_reachable(url))
+    # The worker thread opens its own connection: an in-memory SQLite test database is invisible to it.
+    require_service("PostgreSQL (DATABASE_URL)", "postgresql" in django_settings.DATABASES["default"]["ENGINE"])
     app.conf.task_always_eager = False
     app.control.purge()
     with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10) as worker:
@@ -83,3 +85,14 @@ def celery_worker(transactional_db: Any, settings: Any) -> Iterator[Any]:
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2 at production strength costs ~0.6 s per password; tests only need it to work."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def reset_broker_pools() -> None:
+    """Drop Celery's cached broker connections so a changed ``broker_url`` takes effect."""
+    from kombu import pools
+
+    from workbench.celery import app
+
+    pools.reset()  # kombu keeps process-wide pools keyed by broker; closed ones must go too
+    app._pool = None
+    app.amqp._producer_pool = None

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from threats import views
+from threats import views, views_risk
 
 app_name = "threats"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("library/controls/", views.control_list, name="control_list"),
     path("library/controls/<str:code>/", views.control_detail, name="control_detail"),
     path("systems/<slug:slug>/findings/", views.finding_list, name="finding_list"),
+    path("systems/<slug:slug>/risk/panel/", views_risk.risk_panel, name="risk_panel"),
 ]

@@ -206,7 +206,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Every minute: re-enqueue systems whose results are behind their version, so a broker
+    # outage or a lost message delays a recompute but never loses it (DESIGN.md §6).
+    "sweep-stale-systems": {"task": "threats.sweep_stale_systems", "schedule": env_int("SWEEP_SECONDS", 60)},
+}
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
@@ -220,3 +224,6 @@ LOGGING = {
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "workbench@localhost")
+
+# --- Risk engine ----------------------------------------------------------------------------
+RISK_DRAWS = env_int("RISK_DRAWS", 10_000)

@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from threats.api.risk import SystemRecomputeView, SystemRiskView
 from threats.api.views import ControlViewSet, FindingListView, ThreatViewSet
 
 router = SimpleRouter()
@@ -11,5 +12,7 @@ router.register("library/controls", ControlViewSet, basename="library-control")
 
 urlpatterns = [
     path("systems/<slug:slug>/findings/", FindingListView.as_view(), name="system-findings"),
+    path("systems/<slug:slug>/risk/", SystemRiskView.as_view(), name="system-risk"),
+    path("systems/<slug:slug>/recompute/", SystemRecomputeView.as_view(), name="system-recompute"),
     *router.urls,
 ]

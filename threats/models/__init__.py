@@ -3,6 +3,7 @@
 from threats.models.atlas import AtlasMitigation, AtlasRelease, AtlasTactic, AtlasTechnique
 from threats.models.findings import Finding, FindingStatus
 from threats.models.library import LibraryState, TargetType, ThreatTemplate
+from threats.models.risk import SystemRisk
 
 __all__ = [
     "AtlasMitigation",
@@ -12,6 +13,7 @@ __all__ = [
     "Finding",
     "FindingStatus",
     "LibraryState",
+    "SystemRisk",
     "TargetType",
     "ThreatTemplate",
 ]

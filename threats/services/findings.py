@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from threats.engine.facts import derive_facts
-from threats.engine.library import find_threats
+from threats.engine.library import Match, find_threats
+from threats.engine.snapshot import SystemSnapshot
 from threats.models import Finding, ThreatTemplate
 from threats.models.findings import FindingStatus
 from threats.services.library import installed_library
@@ -33,44 +34,46 @@ class FindingsReport:
         return bool(self.created or self.updated or self.closed or self.reopened)
 
 
-@transaction.atomic
-def findings_refresh(*, system: System, version: int | None = None) -> FindingsReport:
-    """Bring the system's findings in line with the library for its current elements."""
-    version = version if version is not None else system.version
-    snapshot = system_snapshot(system=system)
-    facts = derive_facts(snapshot)
-    matches = find_threats(installed_library(), snapshot, facts)
-    template_ids = dict(ThreatTemplate.objects.filter(active=True).values_list("code", "id"))
+def findings_apply(
+    *, system: System, matches: list[Match], snapshot: SystemSnapshot, version: int
+) -> tuple[FindingsReport, dict[tuple[str, str], Finding]]:
+    """Write the difference between ``matches`` and the stored findings; returns the live findings
+    keyed by (threat code, target key). Call inside a transaction."""
+    templates = dict(ThreatTemplate.objects.filter(active=True).values_list("code", "id"))
+    codes = {pk: code for code, pk in templates.items()}
     names = {("asset", a.id): a.name for a in snapshot.assets}
     names.update({("flow", f.id): f.name for f in snapshot.flows})
-    existing = {(f.template_id, f.target_key): f for f in Finding.objects.filter(system=system)}
+    # The risk JSON is large and only rewritten when figures change: do not load it.
+    existing = {(f.template_id, f.target_key): f for f in Finding.objects.filter(system=system).defer("risk")}
 
     to_create: list[Finding] = []
     to_update: list[Finding] = []
+    live: list[Finding] = []
     seen: set[tuple[int, str]] = set()
     reopened = 0
     for match in matches:
-        key = (template_ids[match.threat_code], f"{match.target_type}:{match.target_id}")
+        key = (templates[match.threat_code], f"{match.target_type}:{match.target_id}")
         seen.add(key)
         explanation = list(match.explanation)
         target_repr = names[(match.target_type, match.target_id)]
         finding = existing.get(key)
         if finding is None:
-            to_create.append(
-                Finding(
-                    team_id=system.team_id,
-                    system=system,
-                    template_id=key[0],
-                    target_type=match.target_type,
-                    target_key=key[1],
-                    target_repr=target_repr,
-                    explanation=explanation,
-                    computed_version=version,
-                    asset_id=match.target_id if match.target_type == "asset" else None,
-                    flow_id=match.target_id if match.target_type == "flow" else None,
-                )
+            finding = Finding(
+                team_id=system.team_id,
+                system=system,
+                template_id=key[0],
+                target_type=match.target_type,
+                target_key=key[1],
+                target_repr=target_repr,
+                explanation=explanation,
+                computed_version=version,
+                asset_id=match.target_id if match.target_type == "asset" else None,
+                flow_id=match.target_id if match.target_type == "flow" else None,
             )
+            to_create.append(finding)
+            live.append(finding)
             continue
+        live.append(finding)
         changed = finding.explanation != explanation or finding.target_repr != target_repr
         if finding.status == FindingStatus.NOT_APPLICABLE:
             finding.status, finding.closed_version = FindingStatus.OPEN, None
@@ -99,7 +102,18 @@ def findings_refresh(*, system: System, version: int | None = None) -> FindingsR
             ["status", "closed_version", "explanation", "target_repr", "computed_version", "updated_at"],
             batch_size=1000,
         )
-    open_total = Finding.objects.filter(system=system, status=FindingStatus.OPEN).count()
-    return FindingsReport(
+    open_total = sum(1 for f in live if f.status == FindingStatus.OPEN)
+    report = FindingsReport(
         created=len(to_create), updated=len(to_update) - closed, closed=closed, reopened=reopened, open_total=open_total
     )
+    return report, {(codes[f.template_id], f.target_key): f for f in live}
+
+
+@transaction.atomic
+def findings_refresh(*, system: System, version: int | None = None) -> FindingsReport:
+    """Bring the system's findings in line with the library for its current elements."""
+    version = version if version is not None else system.version
+    snapshot = system_snapshot(system=system)
+    matches = find_threats(installed_library(), snapshot, derive_facts(snapshot))
+    report, _ = findings_apply(system=system, matches=matches, snapshot=snapshot, version=version)
+    return report

@@ -1,24 +1,93 @@
-"""Recomputing what is derived from a system's model (findings now; risk joins in the risk issue)."""
+"""The recompute pipeline (DESIGN.md §6): claim a version, compute, write results for it.
+
+1. Read the system's version ``v``; if results already exist for ``v`` or later, stop (a task run
+   twice for one version writes nothing the second time).
+2. Claim ``v`` (``claims.claim_version``); a loser stops. Bursts of edits thus coalesce: every
+   queued task reads the newest version, the first claims it, the rest find it claimed or done.
+3. Snapshot the system in a fixed number of queries and run the pure engines outside any
+   transaction.
+4. Write findings, risk and the system summary in one transaction, under a lock on the summary
+   row, only if no newer results were written meanwhile.
+5. If the version moved while computing, enqueue another run; the sweep catches anything a lost
+   message leaves behind.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
 
-from threats.services.findings import FindingsReport, findings_refresh
-from workbench.models import System
+from django.db import transaction
+from django.utils import timezone
+
+from threats.models import SystemRisk
+from threats.services.claims import claim_version, release_claim
+from threats.services.findings import findings_apply
+from threats.services.risk import compute_system_risk, write_risk
+from workbench.choices import JobKind, JobStatus
+from workbench.models import Job, System
+from workbench.services.jobs import job_create, job_fail, job_finish, job_start
 
 logger = logging.getLogger(__name__)
 
 
-def system_recompute(*, system: System) -> FindingsReport:
-    """Apply the installed library to the system's current elements."""
-    return findings_refresh(system=system, version=system.version)
+@dataclass(frozen=True)
+class RecomputeOutcome:
+    status: str  # "computed", "fresh", "claimed_elsewhere", "superseded", "gone"
+    version: int | None = None
+    job_id: int | None = None
+    details: dict[str, Any] | None = None
+
+
+def system_recompute(*, system_id: int, token: str | None = None) -> RecomputeOutcome:
+    """Bring a system's derived results up to its current version (idempotent, see module doc)."""
+    token = token or uuid.uuid4().hex
+    system = System.objects.select_related("team").filter(pk=system_id).first()
+    if system is None:
+        return RecomputeOutcome("gone")
+    version = system.version
+    risk = SystemRisk.objects.filter(system=system).first()
+    if risk is not None and risk.computed_version >= version:
+        return RecomputeOutcome("fresh", version)
+    if not claim_version(system_id=system.pk, version=version, token=token):
+        return RecomputeOutcome("claimed_elsewhere", version)
+    # A redelivered message (its worker died) carries the same task id: finish that run's Job.
+    job = Job.objects.filter(
+        system=system, kind=JobKind.RECOMPUTE, task_id=token[:64], status=JobStatus.RUNNING
+    ).first()
+    if job is None:
+        job = job_create(team=system.team, kind=JobKind.RECOMPUTE, system=system, system_version=version)
+    job_start(job=job, task_id=token)
+    try:
+        computed = compute_system_risk(system=system)
+        with transaction.atomic():
+            locked = SystemRisk.objects.select_for_update().get(system=system)
+            if locked.computed_version >= version:
+                job_finish(job=job, result={"superseded": True, "version": version})
+                return RecomputeOutcome("superseded", version, job.pk)
+            report, findings = findings_apply(
+                system=system, matches=computed.matches, snapshot=computed.snapshot, version=version
+            )
+            details = write_risk(system_risk=locked, findings=findings, computed=computed, version=version)
+            details.update(
+                created=report.created, closed=report.closed, reopened=report.reopened, open_findings=report.open_total
+            )
+            job_finish(job=job, result={"version": version, **details})
+    except Exception as exc:
+        release_claim(system_id=system.pk, token=token)
+        job_fail(job=job, error=f"{type(exc).__name__}: {exc}")
+        raise
+    if System.objects.filter(pk=system.pk, version__gt=version).exists():
+        enqueue_recompute(system.pk)
+    return RecomputeOutcome("computed", version, job.pk, details)
 
 
 def enqueue_recompute(system_id: int) -> None:
-    """Queue a recompute after commit; a broker failure is logged, never raised into the request.
+    """Queue a recompute (after commit); a broker failure is logged, never raised into the request.
 
-    The version stamp on the system is the outbox: a sweep finds systems whose results lag
+    The version stamp on the system is the outbox: the sweep finds systems whose results lag
     behind, so a lost message delays results but loses nothing.
     """
     from threats.tasks import recompute_system
@@ -26,4 +95,16 @@ def enqueue_recompute(system_id: int) -> None:
     try:
         recompute_system.delay(system_id=system_id)
     except Exception:  # noqa: BLE001 - any broker error must not fail the user's write
-        logger.exception("could not enqueue recompute for system %s", system_id)
+        logger.exception("could not enqueue recompute for system %s; the sweep will retry", system_id)
+
+
+def stale_system_ids(*, limit: int = 500) -> list[int]:
+    """Systems whose results are behind their version and not being computed right now."""
+    from django.db.models import F, Q
+
+    from threats.services.claims import LEASE
+
+    lease_start = timezone.now() - LEASE
+    behind = System.objects.filter(Q(risk__isnull=True) | Q(risk__computed_version__lt=F("version")))
+    busy = Q(risk__claimed_version__gte=F("version")) & Q(risk__claimed_at__gte=lease_start)
+    return list(behind.exclude(busy).order_by("pk").values_list("pk", flat=True)[:limit])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from threats.engine.attackers import AttackerData
 from threats.engine.snapshot import AssetData, FlowData, SystemSnapshot, ZoneData
-from workbench.models import Asset, DataFlow, System, TrustZone
+from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
 
 _ASSET_COLUMNS = (
     "id",
@@ -69,3 +70,30 @@ def system_snapshot(*, system: System) -> SystemSnapshot:
         .values("id", "name", "source_id", "target_id", "protocol", "authenticated", "encrypted", "bidirectional")
     )
     return SystemSnapshot(zones=zones, assets=tuple(assets), flows=flows)
+
+
+def attackers_snapshot(*, system: System) -> tuple[AttackerData, ...]:
+    """The system's attacker profiles with their entry points: three queries."""
+    zones: dict[int, list[int]] = defaultdict(list)
+    for profile_id, zone_id in AttackerProfile.entry_zones.through.objects.filter(
+        attackerprofile__system=system
+    ).values_list("attackerprofile_id", "trustzone_id"):
+        zones[profile_id].append(zone_id)
+    assets: dict[int, list[int]] = defaultdict(list)
+    for profile_id, asset_id in AttackerProfile.entry_assets.through.objects.filter(
+        attackerprofile__system=system
+    ).values_list("attackerprofile_id", "asset_id"):
+        assets[profile_id].append(asset_id)
+    return tuple(
+        AttackerData(
+            id=row["id"],
+            name=row["name"],
+            capability=row["capability"],
+            entry_zone_ids=tuple(sorted(zones.get(row["id"], ()))),
+            entry_asset_ids=tuple(sorted(assets.get(row["id"], ()))),
+            attempts_per_year=float(row["attempts_per_year"]),
+        )
+        for row in AttackerProfile.objects.filter(system=system)
+        .order_by("id")
+        .values("id", "name", "capability", "attempts_per_year")
+    )

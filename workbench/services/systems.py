@@ -22,7 +22,7 @@ DEFAULT_ATTACKERS: tuple[dict[str, Any], ...] = (
     {
         "name": "Anonymous API user",
         "capability": Capability.OC1,
-        "attempts_per_year": Decimal(50),
+        "attempts_per_year": Decimal(12),
         "budget": Decimal(1000),
         "internet": True,
         "description": "Anyone on the internet probing public interfaces with commodity tools.",

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from threats.selectors_risk import risk_summary, top_risks
 from workbench import selectors
 from workbench.choices import EDIT_ROLES
 from workbench.forms import SystemForm
@@ -57,7 +58,13 @@ def system_new(request: HttpRequest) -> HttpResponse:
 def system_detail(request: HttpRequest, slug: str) -> HttpResponse:
     system = selectors.system_with_elements(user=request.user, slug=slug)
     can_edit = selectors.user_can_edit(user=request.user, team=system.team)
-    return render(request, "workbench/system_detail.html", {"system": system, "can_edit": can_edit})
+    context = {
+        "system": system,
+        "can_edit": can_edit,
+        "summary": risk_summary(system=system),
+        "top": top_risks(system=system),
+    }
+    return render(request, "workbench/system_detail.html", context)
 
 
 @login_required

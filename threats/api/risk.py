@@ -1,0 +1,58 @@
+"""API v1: a system's risk summary and an explicit recompute request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from threats.selectors_risk import risk_summary
+from threats.services.recompute import enqueue_recompute
+from workbench.api.permissions import token_team_id
+from workbench.choices import Role
+from workbench.selectors import system_get
+from workbench.services.common import role_of
+
+SUMMARY_KEYS = (
+    "version",
+    "computed_version",
+    "state",
+    "fresh",
+    "computed_at",
+    "totals",
+    "appetite",
+    "currency",
+    "over_appetite",
+    "appetite_ratio",
+    "heatmap",
+    "extraction",
+    "seed",
+    "draws",
+)
+
+
+class SystemRiskView(APIView):
+    """GET: totals per view (inherent/current/projected), heat map, extraction budgets, freshness."""
+
+    def get(self, request: Request, slug: str, **kwargs: Any) -> Response:
+        system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
+        summary = risk_summary(system=system)
+        return Response({key: summary[key] for key in SUMMARY_KEYS})
+
+
+class SystemRecomputeView(APIView):
+    """POST: queue a recompute of the system's findings and risk (202); viewers may not."""
+
+    def post(self, request: Request, slug: str, **kwargs: Any) -> Response:
+        system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
+        if role_of(actor=request.user, team=system.team) not in (Role.EDITOR, Role.RISK_OWNER, Role.ADMIN):
+            raise PermissionDenied("Viewers cannot request a recompute.")
+        enqueue_recompute(system.pk)
+        summary = risk_summary(system=system)
+        return Response(
+            {"queued": True, "version": system.version, "state": summary["state"]}, status=status.HTTP_202_ACCEPTED
+        )
