@@ -65,7 +65,7 @@ def risk_summary(*, system: System) -> dict[str, Any]:
         "currency": system.currency,
         "over_appetite": bool(current) and current.get("mean", 0) > appetite,
         "appetite_ratio": (current.get("mean", 0) / appetite) if appetite else None,
-        "heatmap": heat,
+        "heatmap": (risk.heatmap if risk else {}) or {"current": heat},
         "heatmap_rows": rows,
         "impact_labels": IMPACT_LABELS,
         "extraction": risk.extraction if risk else [],

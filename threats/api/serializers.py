@@ -89,4 +89,13 @@ class FindingSerializer(serializers.ModelSerializer):
             "closed_version",
             "first_seen_at",
             "updated_at",
+            "inherent_mean",
+            "current_mean",
+            "current_p90",
+            "projected_mean",
+            "current_frequency",
+            "likelihood_band",
+            "impact_band",
+            "risk",
+            "risk_version",
         ]

@@ -6,6 +6,7 @@ in bulk. Running it again on an unchanged system writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -35,10 +36,16 @@ class FindingsReport:
 
 
 def findings_apply(
-    *, system: System, matches: list[Match], snapshot: SystemSnapshot, version: int
+    *,
+    system: System,
+    matches: list[Match],
+    snapshot: SystemSnapshot,
+    version: int,
+    prepare: Callable[[Finding, tuple[str, str]], None] | None = None,
 ) -> tuple[FindingsReport, dict[tuple[str, str], Finding]]:
     """Write the difference between ``matches`` and the stored findings; returns the live findings
-    keyed by (threat code, target key). Call inside a transaction."""
+    keyed by (threat code, target key). ``prepare`` fills extra columns (risk) of new findings
+    before they are inserted, saving an update. Call inside a transaction."""
     templates = dict(ThreatTemplate.objects.filter(active=True).values_list("code", "id"))
     codes = {pk: code for code, pk in templates.items()}
     names = {("asset", a.id): a.name for a in snapshot.assets}
@@ -70,6 +77,8 @@ def findings_apply(
                 asset_id=match.target_id if match.target_type == "asset" else None,
                 flow_id=match.target_id if match.target_type == "flow" else None,
             )
+            if prepare is not None:
+                prepare(finding, (match.threat_code, key[1]))
             to_create.append(finding)
             live.append(finding)
             continue

@@ -25,7 +25,7 @@ from django.utils import timezone
 from threats.models import SystemRisk
 from threats.services.claims import claim_version, release_claim
 from threats.services.findings import findings_apply
-from threats.services.risk import compute_system_risk, write_risk
+from threats.services.risk import compute_system_risk, prepare_new_finding, write_risk
 from workbench.choices import JobKind, JobStatus
 from workbench.models import Job, System
 from workbench.services.jobs import job_create, job_fail, job_finish, job_start
@@ -68,7 +68,11 @@ def system_recompute(*, system_id: int, token: str | None = None) -> RecomputeOu
                 job_finish(job=job, result={"superseded": True, "version": version})
                 return RecomputeOutcome("superseded", version, job.pk)
             report, findings = findings_apply(
-                system=system, matches=computed.matches, snapshot=computed.snapshot, version=version
+                system=system,
+                matches=computed.matches,
+                snapshot=computed.snapshot,
+                version=version,
+                prepare=prepare_new_finding(computed, version),
             )
             details = write_risk(system_risk=locked, findings=findings, computed=computed, version=version)
             details.update(

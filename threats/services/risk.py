@@ -8,6 +8,7 @@ rows whose numbers changed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -131,6 +132,30 @@ def _numbers(risk: FindingRisk) -> dict[str, Any]:
     }
 
 
+def set_finding_risk(finding: Finding, risk: FindingRisk, version: int) -> bool:
+    """Copy a finding's figures and explanation onto the row; False when nothing changed."""
+    values = _numbers(risk)
+    if finding.risk_version is not None and all(getattr(finding, k) == v for k, v in values.items()):
+        return False
+    for key, value in values.items():
+        setattr(finding, key, value)
+    finding.risk = {view: _view_json(risk.views[view]) for view in VIEWS}
+    finding.risk_version = version
+    return True
+
+
+def prepare_new_finding(computed: ComputedRisk, version: int) -> Callable[[Finding, tuple[str, str]], None]:
+    """A ``findings_apply`` hook that fills the risk of findings before they are inserted."""
+
+    def prepare(finding: Finding, key: tuple[str, str]) -> None:
+        target_type, _, target_id = key[1].partition(":")
+        risk = computed.result.findings.get((key[0], target_type, int(target_id)))
+        if risk is not None:
+            set_finding_risk(finding, risk, version)
+
+    return prepare
+
+
 def write_risk(
     *, system_risk: SystemRisk, findings: dict[tuple[str, str], Finding], computed: ComputedRisk, version: int
 ) -> dict[str, Any]:
@@ -140,14 +165,9 @@ def write_risk(
     changed: list[Finding] = []
     for (code, target_type, target_id), risk in result.findings.items():
         finding = findings.get((code, f"{target_type}:{target_id}"))
-        if finding is None:
+        if finding is None or finding.risk_version == version:  # new rows were filled on insert
             continue
-        values = _numbers(risk)
-        if finding.risk_version is None or any(getattr(finding, k) != v for k, v in values.items()):
-            for key, value in values.items():
-                setattr(finding, key, value)
-            finding.risk = {view: _view_json(risk.views[view]) for view in VIEWS}
-            finding.risk_version = version
+        if set_finding_risk(finding, risk, version):
             changed.append(finding)
     if changed:
         Finding.objects.bulk_update(changed, RISK_COLUMNS, batch_size=500)
