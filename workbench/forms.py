@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
+from workbench.services.elements import ASSET_FIELDS
 
 
 class SystemForm(forms.ModelForm):
@@ -71,30 +72,8 @@ class AssetForm(SystemScopedForm):
 
     class Meta:
         model = Asset
-        fields = [
-            "name",
-            "kind",
-            "zone",
-            "hosted_on",
-            "description",
-            "criticality",
-            "value_min",
-            "value_likely",
-            "value_max",
-            "internet_facing",
-            "authentication",
-            "mfa",
-            "encrypted_at_rest",
-            "rate_limited",
-            "rate_limit_per_minute",
-            "output_granularity",
-            "model_class",
-            "logging",
-            "monitored",
-            "third_party",
-            "personnel",
-            "size_gb",
-        ]
+        # Tags are edited as text below; inventory keys (source, external_id) belong to sync.
+        fields = [f for f in ASSET_FIELDS if f not in ("tags", "source", "external_id")]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

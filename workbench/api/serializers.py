@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
+from workbench.services.elements import ASSET_FIELDS
 
 
 class TrustZoneSerializer(serializers.ModelSerializer):
@@ -18,35 +19,7 @@ class TrustZoneSerializer(serializers.ModelSerializer):
 class AssetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Asset
-        fields = [
-            "id",
-            "name",
-            "kind",
-            "zone",
-            "hosted_on",
-            "description",
-            "criticality",
-            "value_min",
-            "value_likely",
-            "value_max",
-            "internet_facing",
-            "authentication",
-            "mfa",
-            "encrypted_at_rest",
-            "rate_limited",
-            "rate_limit_per_minute",
-            "output_granularity",
-            "model_class",
-            "logging",
-            "monitored",
-            "third_party",
-            "personnel",
-            "size_gb",
-            "tags",
-            "source",
-            "external_id",
-            "updated_at",
-        ]
+        fields = ["id", *ASSET_FIELDS, "updated_at"]
 
 
 class DataFlowSerializer(serializers.ModelSerializer):
