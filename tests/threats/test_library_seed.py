@@ -135,3 +135,14 @@ def test_a_yaml_bomb_is_refused_without_writing() -> None:
     with pytest.raises(LibraryError):
         library_seed(threats_text=bomb, controls_text=CONTROLS_FILE.read_text())
     assert _counts() == (0, 0, 0)
+
+
+def test_every_atlas_id_the_library_cites_resolves_in_the_atlas_export(settings) -> None:
+    from threats.services.atlas import atlas_import, atlas_unknown_references
+
+    atlas_import(data=(settings.SHARED_DIR / "reference" / "ATLAS.yaml").read_bytes())
+    library_seed()
+    cited = [i for ids in ThreatTemplate.objects.values_list("atlas_ids", flat=True) for i in ids]
+    cited += [i for ids in Control.objects.values_list("atlas_mitigation_ids", flat=True) for i in ids]
+    assert len(set(cited)) > 50
+    assert atlas_unknown_references(cited) == []
