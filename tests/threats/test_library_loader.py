@@ -6,7 +6,6 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,26 +16,6 @@ from threats.engine.snapshot import AssetData, FlowData, SystemSnapshot, ZoneDat
 
 def snap(assets: Sequence[AssetData], flows: Sequence[FlowData] = (), zones: Sequence[ZoneData] = ()) -> SystemSnapshot:
     return SystemSnapshot(zones=tuple(zones), assets=tuple(assets), flows=tuple(flows))
-
-
-def asset_facts(snapshot: SystemSnapshot) -> dict[int, dict[str, Any]]:
-    return {k: dict(v) for k, v in derive_facts(snapshot).assets.items()}
-
-
-def flow_facts(snapshot: SystemSnapshot) -> dict[int, dict[str, Any]]:
-    return {k: dict(v) for k, v in derive_facts(snapshot).flows.items()}
-
-
-ATTRS: dict[str, Any] = {
-    "kind": "inference_endpoint",
-    "internet_facing": True,
-    "rate_limit_per_minute": None,
-    "criticality": 4,
-    "size_gb": 12.5,
-    "tags": frozenset({"prod", "eu"}),
-    "hosts_kinds": frozenset({"model_weights"}),
-    "output_granularity": "logits",
-}
 
 
 # -- library loading -----------------------------------------------------------------------------
