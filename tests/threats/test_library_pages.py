@@ -10,17 +10,9 @@ from django.conf import settings
 from threats.models import Finding
 from threats.services.atlas import atlas_import
 from threats.services.findings import findings_refresh
-from threats.services.library import library_seed
-from workbench.choices import AssetKind, Authentication
 from workbench.models import System
-from workbench.services.elements import asset_save
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def library() -> None:
-    library_seed()
 
 
 @pytest.fixture
@@ -29,23 +21,10 @@ def atlas() -> None:
 
 
 @pytest.fixture
-def exposed_api(system: System, owner: Any, library: None) -> System:
-    """Team A's system with an anonymous, internet-facing LLM endpoint, findings computed."""
-    internet = system.zones.get(trust_level=0)
-    asset_save(
-        actor=owner,
-        system=system,
-        name="Chat API",
-        kind=AssetKind.INFERENCE_ENDPOINT,
-        zone=internet,
-        internet_facing=True,
-        authentication=Authentication.NONE,
-        model_class="llm",
-        output_granularity="logits",
-    )
-    system.refresh_from_db()
-    findings_refresh(system=system)
-    return system
+def exposed_api(exposed_llm: System) -> System:
+    """The exposed endpoint with its findings computed."""
+    findings_refresh(system=exposed_llm)
+    return exposed_llm
 
 
 def test_threat_list_filters_by_stride_and_asset_kind(client_as, owner: Any, library: None) -> None:

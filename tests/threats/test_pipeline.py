@@ -13,7 +13,6 @@ from tests.service_plugin import reset_broker_pools
 from threats.models import SystemRisk
 from threats.selectors_risk import risk_freshness
 from threats.services.claims import claim_version
-from threats.services.library import library_seed
 from threats.services.recompute import enqueue_recompute, stale_system_ids, system_recompute
 from workbench.choices import JobKind, JobStatus
 from workbench.models import Job, System
@@ -23,26 +22,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def modelled(system: System, owner: Any) -> System:
-    library_seed()
-    internet = system.zones.get(trust_level=0)
-    api = asset_save(
-        actor=owner,
-        system=system,
-        name="Chat API",
-        kind="inference_endpoint",
-        zone=internet,
-        internet_facing=True,
-        authentication="none",
-        model_class="llm",
-        output_granularity="logits",
-        value_min=1_000_000,
-        value_likely=3_000_000,
-        value_max=9_000_000,
-    )
+def modelled(exposed_llm: System, owner: Any) -> System:
+    """The exposed endpoint plus the weights it serves, hosted on it."""
+    api = exposed_llm.assets.get(name="Chat API")
     asset_save(
         actor=owner,
-        system=system,
+        system=exposed_llm,
         name="Weights",
         kind="model_weights",
         hosted_on=api,
@@ -51,8 +36,8 @@ def modelled(system: System, owner: Any) -> System:
         value_likely=30_000_000,
         value_max=90_000_000,
     )
-    system.refresh_from_db()
-    return system
+    exposed_llm.refresh_from_db()
+    return exposed_llm
 
 
 def _writes(queries: CaptureQueriesContext) -> list[str]:

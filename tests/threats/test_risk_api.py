@@ -10,7 +10,6 @@ import pytest
 from django.core.management import call_command
 
 from threats.models import Finding, SystemRisk
-from threats.services.library import library_seed
 from threats.services.recompute import system_recompute
 from workbench.models import System
 from workbench.services.elements import asset_save
@@ -19,26 +18,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def priced(system: System, owner: Any) -> System:
-    library_seed()
-    internet = system.zones.get(trust_level=0)
-    asset_save(
-        actor=owner,
-        system=system,
-        name="Chat API",
-        kind="inference_endpoint",
-        zone=internet,
-        internet_facing=True,
-        authentication="none",
-        model_class="llm",
-        output_granularity="logits",
-        value_min=1_000_000,
-        value_likely=3_000_000,
-        value_max=9_000_000,
-    )
-    system.refresh_from_db()
-    system_recompute(system_id=system.pk)
-    return system
+def priced(exposed_llm: System) -> System:
+    """The exposed endpoint with findings and risk computed."""
+    system_recompute(system_id=exposed_llm.pk)
+    return exposed_llm
 
 
 def test_risk_endpoint_returns_totals_heatmap_and_freshness(api_client, viewer: Any, priced: System) -> None:
