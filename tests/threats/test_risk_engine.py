@@ -21,11 +21,10 @@ from threats.engine.facts import derive_facts
 from threats.engine.library import Library, Match, find_threats, load_library
 from threats.engine.montecarlo import (
     _quantile_with_zeros,
-    _sum_quantiles,
-    normal_ppf,
     pert_mean,
     simulate_annual_loss,
 )
+from threats.engine.pert_tables import normal_ppf, sum_quantiles
 from threats.engine.reach import (
     AUTHENTICATION_FACTOR,
     ENCRYPTED_AT_REST_FACTOR,
@@ -460,7 +459,7 @@ def test_the_sparse_percentile_equals_numpy_on_the_padded_sample(draws: int) -> 
 
 def test_sum_tables_grow_with_the_event_count_and_the_quantile() -> None:
     for row in (0, 13, 40, 80):
-        table = _sum_quantiles(row)
+        table = sum_quantiles(row)
         assert np.all(np.diff(table, axis=0) > 0)  # a year with one more event loses more
         assert np.all(np.diff(table[1:], axis=1) >= 0)
         a = 1 + row * 0.05

@@ -5,50 +5,50 @@ each event loses Beta-PERT(min, likely, max), lambda = 4. Per view the result is
 mean and 90th percentile, and the same for the system total (the sum over findings per year).
 ``docs/risk-method.md`` explains the choices; the ones that shape this code:
 
+* **One random stream per finding.** A finding's years come from its own PCG64 stream, seeded
+  from ``SeedSequence(seed)`` and the finding's key (``stream_for``). Its simulated years are
+  thus a pure function of (seed, key, its own inputs): they do not move when another finding is
+  added, changed or dropped, which is what lets ``loss_state`` re-simulate only what changed.
 * **Work follows the loss years, not findings x draws.** A finding with P(N > 0) < 10 % gets its
   few non-zero years drawn directly (how many, then which); busier findings get one uniform per
   year. Everything after is per non-zero year, in chunks of bounded size, so no findings x draws
   matrix exists beyond a chunk and a year costs the same whatever its event count.
 * **A year's loss in one draw.** The sum of n PERT events is drawn by inverse CDF from a table of
-  the quantiles of the sum of n Beta(a, 6 - a) (n up to ``TABLE_EVENTS``, computed once by FFT
-  convolution, mean corrected to exact). Busier years add a normal with the exact mean and
-  variance for the rest, its lower tail cut so that a year's loss still grows with its count.
+  the quantiles of the sum of n Beta(a, 6 - a) (``pert_tables``). Busier years add a normal with
+  the exact mean and variance for the rest, its lower tail cut so a year's loss grows with its count.
 * **Views share random numbers.** One uniform per year gives each view's count by the Poisson
   inverse CDF, one more picks the quantile of the sum. Counts fall with the frequency and the
   quantile of a sum rises with n, so a view with a lower frequency never loses more in any year:
-  a control can lower a mean or a percentile, never raise it by sampling noise. Findings whose
-  frequency is the same in two views are simulated once.
-* **Seeded per chunk.** Each chunk draws from its own PCG64 stream spawned from
-  ``SeedSequence(seed)``: same seed and inputs, identical results, and a chunk's years do not
-  shift when an earlier chunk needs more or fewer random numbers.
+  a control can lower a mean or a percentile, never raise it by sampling noise.
+* **System totals in whole cents.** Each finding-year adds its loss rounded to a cent to the
+  per-year system total, as integers: sums are exact and order-free, so subtracting a finding's
+  old years and adding its new ones gives the very totals a clean run would.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from threats.engine.pert_tables import PERT_LAMBDA, TABLE_EVENTS, U_POINTS, normal_ppf, tables_for
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 DEFAULT_DRAWS = 10_000
 PERCENTILE = 0.9
-PERT_LAMBDA = 4.0  # classic PERT weight of the most likely value
-TABLE_EVENTS = 16  # sums of up to this many events come from the table; beyond, a normal for the rest
 LARGE_RATE = 30.0  # above this frequency the Poisson count uses its normal approximation
 SPARSE_BELOW = 0.1  # P(at least one event per year) below which years are drawn sparsely
 FULL_ABOVE = 0.8  # P(at least one event per year) above which every year is kept
 CELL_BUDGET = 1 << 18  # finding-years held at once per chunk
 CHUNK_FINDINGS = 256  # findings per chunk at most
-ALPHA_STEP = 0.05  # PERT alpha = 1 + 4 (likely - min) / (max - min) lies in [1, 5]
-_ALPHA_ROWS = 81
-_U_POINTS = 1024  # quantiles per (alpha, n), at the midpoints u = (j + 0.5) / 1024
+CENTS = 100.0  # system totals are kept in integer hundredths of the currency unit
 _PICK_BITS = 20
-_BINS = 1024  # resolution of one beta for the convolution
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +62,54 @@ class LossSummary:
     draws: int
 
 
+@dataclass(frozen=True, slots=True)
+class Simulated:
+    """Raw result for a set of findings: views x findings figures and views x draws totals (cents)."""
+
+    sums: FloatArray
+    p90: FloatArray
+    totals: IntArray
+
+
 def pert_mean(low: float, likely: float, high: float) -> float:
     """Mean of Beta-PERT(low, likely, high) with lambda 4: (low + 4 likely + high) / 6."""
     return (low + PERT_LAMBDA * likely + high) / (PERT_LAMBDA + 2)
+
+
+def stream_for(seed: int, key: str) -> np.random.SeedSequence:
+    """The finding's own random stream: the run's seed plus 128 bits of the key's hash."""
+    digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
+    return np.random.SeedSequence(
+        seed, spawn_key=tuple(int.from_bytes(digest[i : i + 4], "little") for i in (0, 4, 8, 12))
+    )
+
+
+def summarise(sim: Simulated, draws: int) -> tuple[LossSummary, ...]:
+    """Per-view summaries from raw figures (system figures from the cent totals)."""
+    out = []
+    for v in range(sim.totals.shape[0]):
+        total = sim.totals[v] / CENTS
+        out.append(
+            LossSummary(
+                finding_mean=sim.sums[v] / draws,
+                finding_p90=sim.p90[v],
+                system_mean=float(total.mean()),
+                system_p90=float(np.quantile(total, PERCENTILE)),
+                draws=draws,
+            )
+        )
+    return tuple(out)
+
+
+def check_inputs(rates: FloatArray, lo: FloatArray, ml: FloatArray, hi: FloatArray, draws: int) -> None:
+    if draws < 1:
+        raise ValueError("draws must be at least 1")
+    if not (lo.size == ml.size == hi.size == rates.shape[1]):
+        raise ValueError("frequencies and magnitudes must describe the same findings")
+    if not np.all(np.isfinite(rates)) or np.any(rates < 0):
+        raise ValueError("frequencies must be finite and >= 0")
+    if not (np.all(lo >= 0) and np.all(lo <= ml) and np.all(ml <= hi) and np.all(np.isfinite(hi))):
+        raise ValueError("magnitudes must satisfy 0 <= low <= likely <= high < inf")
 
 
 def simulate_annual_loss(
@@ -75,39 +120,35 @@ def simulate_annual_loss(
     *,
     seed: int = 0,
     draws: int = DEFAULT_DRAWS,
+    keys: Sequence[str] | None = None,
 ) -> tuple[LossSummary, ...]:
     """Simulate every view at once; ``frequencies`` is views x findings (or one row of findings).
 
     Magnitudes must satisfy 0 <= low <= likely <= high (``risk.magnitude`` ensures it); a
     finding with low == high loses exactly that per event, one with frequency 0 never loses.
-    Same seed and inputs, identical results.
+    ``keys`` name the findings' streams (default: their positions). Same seed, keys and inputs,
+    identical results.
     """
-    if draws < 1:
-        raise ValueError("draws must be at least 1")
     rates = np.atleast_2d(np.asarray(frequencies, dtype=np.float64))
     lo, ml, hi = (np.asarray(v, dtype=np.float64).reshape(-1) for v in (low, likely, high))
-    if not (lo.size == ml.size == hi.size == rates.shape[1]):
-        raise ValueError("frequencies and magnitudes must describe the same findings")
-    if not np.all(np.isfinite(rates)) or np.any(rates < 0):
-        raise ValueError("frequencies must be finite and >= 0")
-    if not (np.all(lo >= 0) and np.all(lo <= ml) and np.all(ml <= hi) and np.all(np.isfinite(hi))):
-        raise ValueError("magnitudes must satisfy 0 <= low <= likely <= high < inf")
-    sim = _Simulation(rates, lo, ml, hi, draws, np.random.SeedSequence(seed))
+    check_inputs(rates, lo, ml, hi, draws)
+    names = [str(i) for i in range(lo.size)] if keys is None else list(keys)
+    if len(names) != lo.size:
+        raise ValueError("one key per finding")
+    return summarise(simulate(rates, lo, ml, hi, [stream_for(seed, k) for k in names], draws), draws)
+
+
+def simulate(
+    rates: FloatArray, lo: FloatArray, ml: FloatArray, hi: FloatArray, streams: list[np.random.SeedSequence], draws: int
+) -> Simulated:
+    """Run the simulation for validated inputs, one stream per finding."""
+    sim = _Simulation(rates, lo, ml, hi, draws, streams)
     sim.run()
-    return tuple(
-        LossSummary(
-            finding_mean=sim.sums[v] / draws,
-            finding_p90=sim.p90[v],
-            system_mean=float(sim.total[v].mean()),
-            system_p90=float(np.quantile(sim.total[v], PERCENTILE)),
-            draws=draws,
-        )
-        for v in range(rates.shape[0])
-    )
+    return Simulated(sim.sums, sim.p90, sim.total)
 
 
 class _Simulation:
-    """One run: inputs, the generator, and the accumulators per view."""
+    """One run: inputs, the findings' streams, and the accumulators per view."""
 
     def __init__(
         self,
@@ -116,18 +157,18 @@ class _Simulation:
         ml: FloatArray,
         hi: FloatArray,
         draws: int,
-        seed: np.random.SeedSequence,
+        streams: list[np.random.SeedSequence],
     ) -> None:
-        self.rates, self.lo, self.draws, self.seed = rates, lo, draws, seed
+        self.rates, self.lo, self.draws, self.streams = rates, lo, draws, streams
         self.width = hi - lo
         safe = np.where(self.width > 0, self.width, 1.0)
         self.alpha = np.where(self.width > 0, 1.0 + PERT_LAMBDA * (ml - lo) / safe, 1.0)
         mean = (lo + PERT_LAMBDA * ml + hi) / (PERT_LAMBDA + 2)
         self.mean, self.sd = mean, np.sqrt(np.maximum((mean - lo) * (hi - mean), 0.0) / (PERT_LAMBDA + 3))
-        self.top = rates.max(axis=0)
+        self.top = rates.max(axis=0) if rates.size else np.zeros(0)
         n_views, n = rates.shape
         self.sums, self.p90 = np.zeros((n_views, n)), np.zeros((n_views, n))
-        self.total = np.zeros((n_views, draws))
+        self.total = np.zeros((n_views, draws), dtype=np.int64)
         highest = min(math.floor(PERCENTILE * (draws - 1)) + 1, draws - 1)
         self.min_years_for_p90 = draws - highest  # fewer non-zero years: every rank read is a zero
 
@@ -137,6 +178,8 @@ class _Simulation:
         Modes: 0 draws the few non-zero years directly, 1 keeps the non-zero years of one uniform
         per year, 2 keeps every year (almost all have an event) and reduces along matrix axes.
         """
+        if not self.top.size:
+            return
         nonzero = 1.0 - np.exp(-self.top)
         mode = (nonzero >= SPARSE_BELOW).astype(np.int64) + (nonzero >= FULL_ABOVE)
         # Per finding and view, the first view with the same frequency (itself if none earlier).
@@ -147,40 +190,46 @@ class _Simulation:
                 first[v, self.rates[v] == self.rates[earlier]] = earlier
         key = np.vstack((mode[None, :], first)).T
         active = np.flatnonzero(self.top > 0)
+        if not active.size:
+            return
         patterns, group = np.unique(key[active], axis=0, return_inverse=True)
-        tasks = []
         for g, pattern in enumerate(patterns.tolist()):
             findings = active[group.reshape(-1) == g]
             years = self.draws * nonzero[findings] if pattern[0] == 0 else np.full(findings.size, float(self.draws))
-            tasks += [(chunk, pattern[0], tuple(pattern[1:])) for chunk in _chunks(findings, years)]
-        # Each chunk draws from its own stream (seed, chunk number): a chunk's years do not
-        # depend on how many random numbers the chunks before it used.
-        for stream, task in zip(self.seed.spawn(len(tasks)), tasks, strict=True):
-            self.total += self._chunk(np.random.Generator(np.random.PCG64(stream)), *task)
+            for chunk in _chunks(findings, years):
+                self.total += self._chunk(chunk, pattern[0], tuple(pattern[1:]))
 
-    def _chunk(self, rng: np.random.Generator, findings: IntArray, mode: int, same: tuple[int, ...]) -> FloatArray:
+    def _chunk(self, findings: IntArray, mode: int, same: tuple[int, ...]) -> IntArray:
         """Simulate the kept years of ``findings``; ``row`` indexes ``findings``, ``d`` is the year,
         and each finding's years are contiguous, between its ``bounds``."""
         c, draws = findings.size, self.draws
+        rngs = [np.random.Generator(np.random.PCG64(self.streams[f])) for f in findings.tolist()]
         if mode == 2:
-            row, d, u = np.repeat(np.arange(c), draws), None, rng.random(c * draws)
+            grid = np.empty((c, draws))
+            for i, rng in enumerate(rngs):
+                rng.random(out=grid[i])
+            row, d, u = np.repeat(np.arange(c), draws), None, grid.reshape(-1)
         else:
-            row, d, u = self._dense_years(rng, findings) if mode == 1 else self._sparse_years(rng, findings)
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(row, minlength=c)))).tolist()
-        table, alpha_row = _tables_for(self.alpha[findings])
+            row, d, u = self._dense_years(rngs, findings) if mode == 1 else self._sparse_years(rngs, findings)
+        per_finding = np.bincount(row, minlength=c)
+        bounds = np.concatenate(([0], np.cumsum(per_finding))).tolist()
+        table, alpha_row = tables_for(self.alpha[findings])
         # The quantile of the year's sum: one random integer gives the table point (high bits,
         # uniform over the table's midpoint quantiles) and rounds alpha up or down (low bits),
         # with the probability that keeps the mean exact. Every view uses the same point.
-        bits = rng.integers(0, _U_POINTS << _PICK_BITS, size=row.size)
+        high = U_POINTS << _PICK_BITS
+        bits = np.concatenate(
+            [rng.integers(0, high, size=k) for rng, k in zip(rngs, per_finding.tolist(), strict=True)]
+        )
         up = (bits & ((1 << _PICK_BITS) - 1)) < alpha_row[1][row] * (1 << _PICK_BITS)
-        base = (alpha_row[0][row] + up) * ((TABLE_EVENTS + 1) * _U_POINTS) + (bits >> _PICK_BITS)
+        base = (alpha_row[0][row] + up) * ((TABLE_EVENTS + 1) * U_POINTS) + (bits >> _PICK_BITS)
         lo, width = self.lo[findings][row], self.width[findings][row]
         ranked = [i for i in range(c) if bounds[i + 1] - bounds[i] >= self.min_years_for_p90]
         computed = [v for v, source in enumerate(same) if source == v]
         counts = _counts(self.rates[:, findings], computed, bounds, row, u)
         busy = np.flatnonzero(np.max([counts[v] for v in computed], axis=0) > TABLE_EVENTS)
-        z = rng.standard_normal(busy.size)
-        added = np.zeros((len(same), draws))  # this chunk's loss per view and year
+        z = self._busy_normals(rngs, row[busy], c)
+        added = np.zeros((len(same), draws), dtype=np.int64)  # this chunk's loss per view and year, cents
         for v, source in enumerate(same):
             if source != v:  # same frequency as an earlier view for every finding of the group
                 self.sums[v, findings] = self.sums[source, findings]
@@ -189,39 +238,57 @@ class _Simulation:
                 continue
             n = counts[v]
             k = np.minimum(n, TABLE_EVENTS)
-            loss = table.take(base + k * _U_POINTS)  # the table's n = 0 rows are zeros
+            loss = table.take(base + k * U_POINTS)  # the table's n = 0 rows are zeros
             loss *= width
             loss += k * lo
             if busy.size:
                 f = findings[row[busy]]
                 loss[busy] += _rest(n[busy] - k[busy], self.mean[f], self.sd[f], z, lo[busy], width[busy])
+            cents = np.rint(loss * CENTS)
             if d is None:  # every year kept: a findings x years block of this chunk
                 block = loss.reshape(c, draws)
                 self.sums[v, findings] = block.sum(axis=1)
-                added[v] = block.sum(axis=0)
+                added[v] = cents.reshape(c, draws).sum(axis=0)
                 self.p90[v, findings] = np.quantile(block, PERCENTILE, axis=1)
             else:
                 self.sums[v, findings] = np.bincount(row, weights=loss, minlength=c)
-                added[v] = np.bincount(d, weights=loss, minlength=draws)
+                added[v] = np.bincount(d, weights=cents, minlength=draws)
                 for i in ranked:
                     self.p90[v, findings[i]] = _quantile_with_zeros(loss[bounds[i] : bounds[i + 1]], draws)
         return added
 
-    def _dense_years(self, rng: np.random.Generator, findings: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
+    def _dense_years(
+        self, rngs: list[np.random.Generator], findings: IntArray
+    ) -> tuple[IntArray, IntArray, FloatArray]:
         """One uniform per finding-year; keep the years in which the busiest view has an event."""
-        u = rng.random((findings.size, self.draws))
+        u = np.empty((findings.size, self.draws))
+        for i, rng in enumerate(rngs):
+            rng.random(out=u[i])
         keep = u >= np.exp(-self.top[findings])[:, None]
         row, d = np.nonzero(keep)
         return row, d, u[keep]
 
-    def _sparse_years(self, rng: np.random.Generator, findings: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
+    def _sparse_years(
+        self, rngs: list[np.random.Generator], findings: IntArray
+    ) -> tuple[IntArray, IntArray, FloatArray]:
         """How many years have an event (binomial), which ones, and a uniform above P(N = 0)."""
         p0 = np.exp(-self.top[findings])
-        years = rng.binomial(self.draws, 1.0 - p0)
-        d = np.concatenate([rng.choice(self.draws, k, replace=False, shuffle=False) for k in years.tolist()])
-        row = np.repeat(np.arange(findings.size), years)
-        base = p0[row]
-        return row, d.astype(np.int64), base + (1.0 - base) * rng.random(row.size)
+        days, uniforms, sizes = [], [], []
+        for rng, p in zip(rngs, p0.tolist(), strict=True):
+            k = int(rng.binomial(self.draws, 1.0 - p))
+            days.append(rng.choice(self.draws, k, replace=False, shuffle=False))
+            uniforms.append(p + (1.0 - p) * rng.random(k))
+            sizes.append(k)
+        row = np.repeat(np.arange(findings.size), sizes)
+        return row, np.concatenate(days).astype(np.int64), np.concatenate(uniforms)
+
+    @staticmethod
+    def _busy_normals(rngs: list[np.random.Generator], busy_rows: IntArray, c: int) -> FloatArray:
+        """One standard normal per busy year, from that year's finding's stream (rows ascend)."""
+        if not busy_rows.size:
+            return np.zeros(0)
+        per = np.bincount(busy_rows, minlength=c).tolist()
+        return np.concatenate([rngs[i].standard_normal(k) for i, k in enumerate(per) if k])
 
 
 def _counts(
@@ -307,84 +374,3 @@ def _quantile_with_zeros(values: FloatArray, draws: int) -> float:
     part = np.partition(values, needed)
     at = [0.0 if k < zeros else float(part[k - zeros]) for k in wanted]
     return at[0] + frac * (at[-1] - at[0]) if frac else at[0]
-
-
-def _tables_for(alpha: FloatArray) -> tuple[FloatArray, tuple[IntArray, FloatArray]]:
-    """The sum-quantile tables the chunk needs, stacked, and per finding (lower row, P(upper row))."""
-    g = (alpha - 1.0) / ALPHA_STEP
-    lower = np.minimum(np.floor(g).astype(np.int64), _ALPHA_ROWS - 2)
-    needed = np.unique(np.concatenate((lower, lower + 1)))
-    remap = np.zeros(_ALPHA_ROWS, dtype=np.int64)
-    remap[needed] = np.arange(needed.size)
-    table = np.stack([_sum_quantiles(int(r)) for r in needed])
-    return table.reshape(-1), (remap[lower], g - lower)
-
-
-@lru_cache(maxsize=_ALPHA_ROWS)
-def _sum_quantiles(alpha_row: int) -> FloatArray:
-    """Quantiles of S_n = sum of n iid Beta(a, 6 - a), n = 0..TABLE_EVENTS, a = 1 + row x step,
-    at the ``_U_POINTS`` midpoint probabilities; a draw picks one point uniformly.
-
-    n = 1 inverts a CDF integrated on a grid dense near 0 and 1; n >= 2 convolves ``_BINS`` bin
-    masses by FFT. Each row is then shifted so that its points average exactly n a / 6, the
-    true mean (the shift is a few 1e-4 of one event's range).
-    """
-    a = 1.0 + alpha_row * ALPHA_STEP
-    x = (1.0 - np.cos(np.pi * np.linspace(0.0, 1.0, 4001))) / 2.0
-    pdf = x ** (a - 1.0) * (1.0 - x) ** (5.0 - a)
-    cdf = np.concatenate(([0.0], np.cumsum((pdf[1:] + pdf[:-1]) / 2 * np.diff(x))))
-    cdf /= cdf[-1]
-    u = (np.arange(_U_POINTS) + 0.5) / _U_POINTS
-    rows = [np.zeros(_U_POINTS), np.interp(u, cdf, x)]  # n = 0 loses nothing: lookups need no mask
-    masses = np.diff(np.interp(np.linspace(0.0, 1.0, _BINS + 1), x, cdf))
-    size = 1 << math.ceil(math.log2(TABLE_EVENTS * _BINS))
-    spectrum = np.fft.rfft(masses, size)
-    for n in range(2, TABLE_EVENTS + 1):
-        pmf = np.maximum(np.fft.irfft(spectrum**n, size)[: n * (_BINS - 1) + 1], 0.0)
-        # Sum of n bin indices k: spread over [(k + (n - 1) / 2) / B, (k + (n + 1) / 2) / B].
-        edges = (np.arange(pmf.size + 1) + (n - 1) / 2) / _BINS
-        levels = np.concatenate(([0.0], np.cumsum(pmf)))
-        rows.append(np.interp(u, levels / levels[-1], edges))
-    table = np.array(rows)
-    table += (np.arange(TABLE_EVENTS + 1) * a / 6 - table.mean(axis=1))[:, None]
-    table[0] = 0.0
-    table.setflags(write=False)
-    return table
-
-
-# Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9).
-_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02, -3.066479806614716e01)
-_A5 = 2.506628277459239e00
-_B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01, -1.328068155288572e01)
-_C = (
-    -7.784894002430293e-03,
-    -3.223964580411365e-01,
-    -2.400758277161838e00,
-    -2.549732539343734e00,
-    4.374664141464968e00,
-)
-_C5 = 2.938163982698783e00
-_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
-_P_LOW = 0.02425
-
-
-def normal_ppf(p: FloatArray) -> FloatArray:
-    """Standard normal quantile of each p (numpy has none, scipy is not a dependency).
-
-    p is clipped to [1e-300, 1 - 2**-53] so that the ends give large finite values, not nan.
-    """
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-300, 1 - 2**-53)
-    out = np.empty_like(p)
-    mid = (p >= _P_LOW) & (p <= 1 - _P_LOW)
-    q = p[mid] - 0.5
-    r = q * q
-    num = ((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A5
-    den = ((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1
-    out[mid] = num * q / den
-    tail = ~mid
-    lower = p[tail] < 0.5
-    t = np.sqrt(-2 * np.log(np.where(lower, p[tail], 1 - p[tail])))
-    num = ((((_C[0] * t + _C[1]) * t + _C[2]) * t + _C[3]) * t + _C[4]) * t + _C5
-    den = (((_D[0] * t + _D[1]) * t + _D[2]) * t + _D[3]) * t + 1
-    out[tail] = np.where(lower, num / den, -num / den)
-    return out

@@ -29,7 +29,8 @@ from threats.engine.controls import ControlsInForce, codes_by_asset
 from threats.engine.extraction import ExtractionBudget, extraction_budgets
 from threats.engine.facts import SystemFacts, gc_paused
 from threats.engine.library import Library, Match, ThreatDef
-from threats.engine.montecarlo import DEFAULT_DRAWS, pert_mean, simulate_annual_loss
+from threats.engine.loss_state import LossState, simulate_with_state
+from threats.engine.montecarlo import DEFAULT_DRAWS, pert_mean
 from threats.engine.reach import ReachResult, build_graph, compute_reach
 from threats.engine.snapshot import AssetData, SystemSnapshot
 
@@ -285,6 +286,8 @@ class RiskResult:
     extraction: Mapping[FindingKey, Mapping[str, tuple[ExtractionBudget, ...]]]
     seed: int
     draws: int
+    loss_state: LossState | None = None  # feed to the next run as ``previous_losses``
+    simulated: int = 0  # findings the Monte Carlo simulated (the others were reused)
 
 
 def compute_risk(
@@ -296,19 +299,24 @@ def compute_risk(
     controls_by_view: Mapping[str, ControlsInForce],
     seed: int = 0,
     draws: int = DEFAULT_DRAWS,
+    previous_losses: LossState | None = None,
 ) -> RiskResult:
     """Price every match in every view (DESIGN.md §4); pure and deterministic for a given seed.
 
     ``facts``: what ``find_threats`` used; a match whose target is missing from it (or from the
     snapshot) is unreachable and prices at zero. Views keep ``controls_by_view`` order and are
     simulated together with shared random numbers (``montecarlo``). Attacker ids must be unique.
+    ``previous_losses`` (the last run's ``loss_state``) lets the Monte Carlo reuse every finding
+    whose inputs did not change; the numbers are identical with or without it.
     Raises ValueError for a match whose threat is not in ``library``, or for no views.
     """
     views, attackers = tuple(controls_by_view), tuple(attackers)
     if not views:
         raise ValueError("controls_by_view must name at least one view")
     with gc_paused():  # ~100,000 small tuples and dataclasses, none in a cycle (see facts.gc_paused)
-        return _compute(snapshot, facts, library, matches, attackers, controls_by_view, views, seed, draws)
+        return _compute(
+            snapshot, facts, library, matches, attackers, controls_by_view, views, seed, draws, previous_losses
+        )
 
 
 def _compute(
@@ -321,6 +329,7 @@ def _compute(
     views: tuple[str, ...],
     seed: int,
     draws: int,
+    previous_losses: LossState | None,
 ) -> RiskResult:
     threats = {t.code: t for t in library.threats}
     assets = {a.id: a for a in snapshot.assets}
@@ -370,7 +379,11 @@ def _compute(
 
     frequencies = np.array([[ex[v].frequency for _, _, ex in rows] for v in range(len(views))]).reshape(len(views), -1)
     sizes = np.array([m[:3] for _, m, _ in rows], dtype=np.float64).reshape(-1, 3)
-    losses = simulate_annual_loss(frequencies, sizes[:, 0], sizes[:, 1], sizes[:, 2], seed=seed, draws=draws)
+    keys = [f"{m.threat_code}|{m.target_type}|{m.target_id}" for m, _, _ in rows]
+    simulation = simulate_with_state(
+        frequencies, sizes[:, 0], sizes[:, 1], sizes[:, 2], keys, seed=seed, draws=draws, previous=previous_losses
+    )
+    losses = simulation.summaries
     findings: dict[FindingKey, FindingRisk] = {}
     for i, (match, size, explanations) in enumerate(rows):
         impact = impact_band(size.likely)
@@ -407,4 +420,6 @@ def _compute(
         extraction=extraction_budgets(matches, assets, attackers, controls_by_view),
         seed=seed,
         draws=draws,
+        loss_state=simulation.state,
+        simulated=simulation.simulated,
     )

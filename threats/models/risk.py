@@ -28,6 +28,9 @@ class SystemRisk(models.Model):
     heatmap = models.JSONField(default=dict, help_text="Per view: 5x5 counts [likelihood][impact].")
     extraction = models.JSONField(default=list, help_text="Extraction budgets of API-extraction findings.")
     reach = models.JSONField(default=dict, help_text="Per attacker profile: reach of crown jewels.")
+    # The Monte Carlo's per-finding inputs, figures and per-year totals (``engine.loss_state``):
+    # the next recompute simulates only the findings whose inputs changed.
+    loss_state = models.BinaryField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"risk of {self.system} at v{self.computed_version}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from django.conf import settings
@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from threats.engine.attackers import AttackerData
 from threats.engine.controls import NO_CONTROLS, ControlsInForce, implied_controls, standard_views
+from threats.engine.extraction import ExtractionBudget
 from threats.engine.facts import derive_facts
 from threats.engine.library import Match, find_threats
+from threats.engine.loss_state import LossState
 from threats.engine.risk import FindingRisk, RiskResult, ViewRisk, compute_risk
 from threats.engine.snapshot import SystemSnapshot
 from threats.models import Finding, FindingStatus, SystemRisk
@@ -38,6 +40,7 @@ RISK_COLUMNS = [
     "risk",
     "risk_version",
 ]
+_BUDGET_FIELDS = tuple(f.name for f in fields(ExtractionBudget))  # flat: no need for asdict's deep copy
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,19 @@ def compute_system_risk(*, system: System, draws: int | None = None) -> Computed
     implemented, planned = plan_controls(system=system)
     implied = implied_controls(snapshot, known={c.code for c in library.controls})
     views = standard_views(implied=implied, implemented=implemented, planned=planned)
+    previous = LossState.from_bytes(
+        SystemRisk.objects.filter(system=system).values_list("loss_state", flat=True).first()
+    )
     result = compute_risk(
-        snapshot, facts, library, matches, attackers, views, seed=system.pk, draws=draws or settings.RISK_DRAWS
+        snapshot,
+        facts,
+        library,
+        matches,
+        attackers,
+        views,
+        seed=system.pk,
+        draws=draws or settings.RISK_DRAWS,
+        previous_losses=previous,
     )
     return ComputedRisk(snapshot, matches, attackers, result)
 
@@ -79,6 +93,10 @@ def _round(value: float) -> float:
     if value == 0 or not math.isfinite(value):
         return float(value)
     return round(value, 5 - int(math.floor(math.log10(abs(value)))))
+
+
+def _plain(value: Any) -> Any:
+    return _round(value) if isinstance(value, float) else value
 
 
 def _view_json(view: ViewRisk) -> dict[str, Any]:
@@ -178,7 +196,11 @@ def write_risk(
                 {
                     "threat": code,
                     "target": names.get(target_id, str(target_id)),
-                    **{k: (_round(v) if isinstance(v, float) else v) for k, v in asdict(budget).items()},
+                    **{
+                        k: (_round(v) if isinstance(v, float) else v)
+                        for k in _BUDGET_FIELDS
+                        for v in (getattr(budget, k),)
+                    },
                 }
             )
     crown = [
@@ -199,11 +221,13 @@ def write_risk(
     system_risk.computed_version = version
     system_risk.computed_at = timezone.now()
     system_risk.seed, system_risk.draws = result.seed, result.draws
+    system_risk.loss_state = result.loss_state.to_bytes() if result.loss_state is not None else None
     system_risk.save()
     open_ids = [f.pk for f in findings.values() if f.status == FindingStatus.OPEN]
     return {
         "findings_priced": len(result.findings),
         "findings_rewritten": len(changed),
+        "findings_simulated": result.simulated,
         "open": len(open_ids),
         "current_mean": system_risk.totals.get("current", {}).get("mean"),
     }
