@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from threats.api.advice import SystemAdviceView
 from threats.api.risk import SystemRecomputeView, SystemRiskView
 from threats.api.views import ControlViewSet, FindingListView, ThreatViewSet
 
@@ -14,5 +15,6 @@ urlpatterns = [
     path("systems/<slug:slug>/findings/", FindingListView.as_view(), name="system-findings"),
     path("systems/<slug:slug>/risk/", SystemRiskView.as_view(), name="system-risk"),
     path("systems/<slug:slug>/recompute/", SystemRecomputeView.as_view(), name="system-recompute"),
+    path("systems/<slug:slug>/advice/", SystemAdviceView.as_view(), name="system-advice"),
     *router.urls,
 ]
