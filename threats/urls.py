@@ -1,8 +1,8 @@
 """Page routes of the threat library and findings (namespace ``threats``)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from threats import views, views_risk
+from threats import views, views_diagrams, views_risk
 
 app_name = "threats"
 
@@ -13,4 +13,15 @@ urlpatterns = [
     path("library/controls/<str:code>/", views.control_detail, name="control_detail"),
     path("systems/<slug:slug>/findings/", views.finding_list, name="finding_list"),
     path("systems/<slug:slug>/risk/panel/", views_risk.risk_panel, name="risk_panel"),
+    path("systems/<slug:slug>/diagrams/panel/", views_diagrams.diagrams_panel, name="diagrams_panel"),
+    re_path(
+        r"^systems/(?P<slug>[-a-zA-Z0-9_]+)/diagrams/(?P<kind>dfd|attack-paths)\.svg$",
+        views_diagrams.diagram_svg,
+        name="diagram_svg",
+    ),
+    re_path(
+        r"^systems/(?P<slug>[-a-zA-Z0-9_]+)/diagrams/(?P<kind>dfd|attack-paths)\.png$",
+        views_diagrams.diagram_png_view,
+        name="diagram_png",
+    ),
 ]

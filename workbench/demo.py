@@ -87,11 +87,20 @@ ASSETS: tuple[tuple[str, str, str | None, dict[str, Any]], ...] = (
     ),
     ("Data lake", "object_store", "ML platform", {"authentication": "sso", "encrypted_at_rest": True}),
     ("Training cluster", "training_cluster", "ML platform", {"authentication": "sso", "criticality": 4}),
+    # JupyterHub behind SSO with MFA, reached from engineer workstations over the VPN: the hardened
+    # setup a platform team runs. Opened to the internet with a password, it was the anonymous
+    # user's easiest way to the weights (0.002 against 0.0013 through the public API), which is
+    # a misconfiguration to fix, not the product this demo models. It still pulls packages from
+    # the public index and serves the contractor, so code execution through it stays a finding.
     (
         "Notebook server",
         "notebook",
         "ML platform",
-        {"internet_facing": True, "authentication": "password", "description": "JupyterHub opened for remote work."},
+        {
+            "authentication": "sso",
+            "mfa": True,
+            "description": "JupyterHub behind single sign-on with MFA; remote staff reach it over the VPN.",
+        },
     ),
     ("CI pipeline", "ci_pipeline", "Corporate", {"authentication": "sso"}),
     ("Code repository", "code_repository", "Corporate", {"authentication": "sso", "mfa": True, "third_party": True}),

@@ -1,9 +1,10 @@
 """API v1 routes of the threat app, included by ``workbench.api.urls``."""
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from threats.api.advice import SystemAdviceView
+from threats.api.diagrams import SystemAttackPathsView, SystemDiagramSvgView
 from threats.api.risk import SystemRecomputeView, SystemRiskView
 from threats.api.views import ControlViewSet, FindingListView, ThreatViewSet
 
@@ -15,6 +16,12 @@ urlpatterns = [
     path("systems/<slug:slug>/findings/", FindingListView.as_view(), name="system-findings"),
     path("systems/<slug:slug>/risk/", SystemRiskView.as_view(), name="system-risk"),
     path("systems/<slug:slug>/recompute/", SystemRecomputeView.as_view(), name="system-recompute"),
+    path("systems/<slug:slug>/attack-paths/", SystemAttackPathsView.as_view(), name="system-attack-paths"),
+    re_path(
+        r"^systems/(?P<slug>[-a-zA-Z0-9_]+)/diagrams/(?P<kind>dfd|attack-paths)\.svg$",
+        SystemDiagramSvgView.as_view(),
+        name="system-diagram-svg",
+    ),
     path("systems/<slug:slug>/advice/", SystemAdviceView.as_view(), name="system-advice"),
     *router.urls,
 ]

@@ -1,6 +1,7 @@
 """Models of the threat app, one module per aggregate."""
 
 from threats.models.atlas import AtlasMitigation, AtlasRelease, AtlasTactic, AtlasTechnique
+from threats.models.diagrams import DiagramKind, DiagramState, RenderedDiagram, SystemAttackPaths, SystemDiagram
 from threats.models.findings import Finding, FindingStatus
 from threats.models.library import LibraryState, TargetType, ThreatTemplate
 from threats.models.risk import SystemRisk
@@ -10,9 +11,14 @@ __all__ = [
     "AtlasRelease",
     "AtlasTactic",
     "AtlasTechnique",
+    "DiagramKind",
+    "DiagramState",
     "Finding",
     "FindingStatus",
     "LibraryState",
+    "RenderedDiagram",
+    "SystemAttackPaths",
+    "SystemDiagram",
     "SystemRisk",
     "TargetType",
     "ThreatTemplate",
