@@ -9,6 +9,7 @@ from celery import shared_task
 from workbench.choices import JobKind
 from workbench.models import Job, Team
 from workbench.services.audit import team_verify_audit
+from workbench.services.inventory import inventory_sync_run
 from workbench.services.jobs import job_create, job_fail, job_finish, job_start
 
 
@@ -40,3 +41,21 @@ def verify_audit_chain(self: Any, *, team_id: int, job_id: int | None = None) ->
         job.result = result
         job.save(update_fields=["result"])
     return {"job_id": job.pk, **result}
+
+
+@shared_task(
+    name="workbench.inventory_sync",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=900,
+    time_limit=960,
+)
+def inventory_sync_job(self: Any, *, sync_id: int) -> dict[str, Any]:
+    """Process a large inventory sync that the API accepted as a Job.
+
+    Idempotency: the sync itself is idempotent (a second run of the same payload writes nothing)
+    and the Job is finished once: a redelivered message for a terminal Job returns at once; one
+    for a Job its dead worker left running re-runs the sync, whose first attempt rolled back.
+    """
+    return inventory_sync_run(sync_id=sync_id, task_id=self.request.id or "")

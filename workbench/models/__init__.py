@@ -2,6 +2,7 @@
 
 from workbench.models.audit import AuditEvent
 from workbench.models.elements import Asset, AttackerProfile, DataFlow, TrustZone
+from workbench.models.inventory import InventorySync
 from workbench.models.jobs import Job
 from workbench.models.system import System
 from workbench.models.teams import ApiToken, Membership, Team
@@ -14,6 +15,7 @@ __all__ = [
     "DataFlow",
     "Job",
     "Membership",
+    "InventorySync",
     "System",
     "Team",
     "TrustZone",

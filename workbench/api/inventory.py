@@ -1,0 +1,197 @@
+"""API v1 inventory sync: ``POST /systems/{slug}/inventory/sync/`` and the status of a sync Job.
+
+Thin adapters over ``workbench.services.inventory``. Refusals use the API's one error shape,
+``{"detail", "code", "errors"?}`` (``workbench.api.errors`` renders DRF's own; the sync's 400,
+409 and 422 are built here in the same shape, the 422 listing errors per item). Included from
+``workbench.api.urls`` (``urlpatterns`` below).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.parsers import BaseParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from workbench.api.permissions import token_team_id
+from workbench.choices import JobKind
+from workbench.models import Job, System
+from workbench.selectors import system_get
+from workbench.services.common import require_role
+from workbench.services.inventory import (
+    IdempotencyConflict,
+    collector_paused,
+    inline_limit,
+    inventory_sync,
+    inventory_sync_enqueue,
+)
+from workbench.services.inventory_parse import PayloadError, parse_envelope
+
+MAX_BODY_BYTES = 128 * 1024 * 1024
+KEY_HEADER = "Idempotency-Key"
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = f"The body exceeds {MAX_BODY_BYTES // (1024 * 1024)} MiB."
+    default_code = "payload_too_large"
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class SyncJSONParser(BaseParser):
+    """JSON with its own size cap, the raw body kept for the Idempotency-Key digest, and a 400
+    (not a 500) for bodies nested deeper than the JSON decoder's recursion limit.
+
+    Not a ``JSONParser`` subclass on purpose: DRF reads ``request.body`` for those, which caps
+    every body at ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB), far below a 50,000-asset inventory.
+    """
+
+    media_type = "application/json"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        request = (parser_context or {}).get("request")
+        declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+        if declared > MAX_BODY_BYTES:
+            raise PayloadTooLarge
+        raw = stream.read(MAX_BODY_BYTES + 1)
+        if len(raw) > MAX_BODY_BYTES:
+            raise PayloadTooLarge
+        if request is not None:
+            request.sync_body = raw
+        try:
+            text = raw.decode("utf-8")
+            with collector_paused():
+                return json.loads(text, parse_constant=_refuse_constant)
+        except UnicodeDecodeError:
+            raise ParseError("The body is not UTF-8.") from None
+        except (ValueError, RecursionError) as exc:
+            raise ParseError(f"JSON parse error - {str(exc)[:200]}") from None
+
+
+def _error(detail: str, code: str, status_code: int, errors: Any = None) -> Response:
+    body: dict[str, Any] = {"detail": detail, "code": code}
+    if errors is not None:
+        body["errors"] = errors
+    return Response(body, status=status_code)
+
+
+SYNC_REQUEST = inline_serializer(
+    "InventorySyncRequest",
+    {
+        "source": serializers.CharField(max_length=64),
+        "mode": serializers.ChoiceField(choices=["upsert", "full"], default="upsert"),
+        "dry_run": serializers.BooleanField(default=False),
+        "assets": serializers.ListField(child=serializers.DictField(), default=list),
+        "flows": serializers.ListField(child=serializers.DictField(), default=list),
+    },
+)
+
+
+class InventorySyncView(APIView):
+    """Upsert a source's assets and flows; editors and admins of the system's team only."""
+
+    parser_classes = [SyncJSONParser]
+
+    @extend_schema(
+        operation_id="inventory_sync",
+        request=SYNC_REQUEST,
+        parameters=[
+            OpenApiParameter(
+                KEY_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Replays the stored answer of an earlier request with the same key and body.",
+            )
+        ],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Per-item results (created/updated/unchanged)."),
+            202: OpenApiResponse(OpenApiTypes.OBJECT, description="Large payload accepted as a Job."),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Not a sync request."),
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="Idempotency-Key reused with another body."),
+            422: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid items; nothing was written."),
+        },
+    )
+    def post(self, request: Request, slug: str, **kwargs: Any) -> Response:
+        system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
+        require_role(actor=request.user, team=system.team)
+        key = request.headers.get(KEY_HEADER, "")
+        if len(key) > 200 or not key.isascii() or not key.isprintable():
+            return _error("Idempotency-Key must be at most 200 printable ASCII characters.", "invalid_key", 400)
+        data = request.data
+        raw: bytes = getattr(request, "sync_body", b"")
+        digest = hashlib.sha256(raw).hexdigest()
+        try:
+            envelope = parse_envelope(data)
+            if envelope.item_count > inline_limit():
+                answer = inventory_sync_enqueue(
+                    actor=request.user,
+                    system=system,
+                    envelope=envelope,
+                    raw_body=raw.decode("utf-8"),
+                    body_sha256=digest,
+                    idempotency_key=key,
+                    job_url=lambda job: request.build_absolute_uri(job_path(system, job)),
+                )
+            else:
+                answer = inventory_sync(
+                    actor=request.user, system=system, data=data, idempotency_key=key, body_sha256=digest
+                )
+        except PayloadError as exc:
+            return _error("Invalid sync request.", "invalid_request", 400, exc.errors)
+        except IdempotencyConflict:
+            return _error("This Idempotency-Key was already used with a different body.", "idempotency_key_reused", 409)
+        response = Response(answer.body, status=answer.status_code)
+        if answer.replayed:
+            response["Idempotent-Replayed"] = "true"
+        if answer.status_code == 202:
+            response["Location"] = answer.body["job"]["url"]
+        return response
+
+
+def job_path(system: System, job: Job) -> str:
+    return reverse("inventory-sync-job", kwargs={"version": "v1", "slug": system.slug, "job_id": job.pk})
+
+
+class InventorySyncJobView(APIView):
+    """Status of a queued sync: any member of the system's team may read it."""
+
+    @extend_schema(operation_id="inventory_sync_job", responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, slug: str, job_id: int, **kwargs: Any) -> Response:
+        system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
+        job = get_object_or_404(Job.objects.filter(system=system, kind=JobKind.SYNC), pk=job_id)
+        return Response(
+            {
+                "id": job.pk,
+                "kind": job.kind,
+                "status": job.status,
+                "progress": job.progress,
+                "created_at": job.created_at,
+                "started_at": job.started_at,
+                "finished_at": job.finished_at,
+                "error": job.error,
+                "result": job.result,
+            }
+        )
+
+
+urlpatterns = [
+    path("systems/<slug:slug>/inventory/sync/", InventorySyncView.as_view(), name="inventory-sync"),
+    path(
+        "systems/<slug:slug>/inventory/sync/jobs/<int:job_id>/",
+        InventorySyncJobView.as_view(),
+        name="inventory-sync-job",
+    ),
+]
