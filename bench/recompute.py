@@ -150,6 +150,8 @@ def _edit_to_fresh(system_id: int, user: object) -> dict[str, object]:
             "workbench",
             "worker",
             "--pool=solo",
+            "-Q",
+            "celery",  # a recompute worker: diagram renders have their own queue and worker
             "-l",
             "warning",
             "--without-gossip",

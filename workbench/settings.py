@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from kombu import Queue
 
 from workbench.env import env_bool, env_int, env_list, env_str, secret_key
 
@@ -223,6 +225,12 @@ LOGGING = {
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Diagram renders (seconds of `dot` on a big system) go to a queue of their own, so a worker
+# can be dedicated to recomputes (`-Q celery`) and an edit never waits behind a layout. A worker
+# started without -Q consumes both.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("diagrams"))
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"threats.render_diagrams": {"queue": "diagrams"}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "workbench@localhost")
 
 # --- Risk engine ----------------------------------------------------------------------------
