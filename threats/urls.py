@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from threats import views, views_diagrams, views_risk
+from threats import views, views_advice, views_diagrams, views_risk
 
 app_name = "threats"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("library/controls/<str:code>/", views.control_detail, name="control_detail"),
     path("systems/<slug:slug>/findings/", views.finding_list, name="finding_list"),
     path("systems/<slug:slug>/risk/panel/", views_risk.risk_panel, name="risk_panel"),
+    path("systems/<slug:slug>/advice/", views_advice.advice_page, name="advice"),
     path("systems/<slug:slug>/diagrams/panel/", views_diagrams.diagrams_panel, name="diagrams_panel"),
     re_path(
         r"^systems/(?P<slug>[-a-zA-Z0-9_]+)/diagrams/(?P<kind>dfd|attack-paths)\.svg$",

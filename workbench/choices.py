@@ -115,6 +115,7 @@ class JobKind(models.TextChoices):
     SYNC = "sync", "Inventory sync"
     IMPORT = "import", "Import"
     AUDIT_VERIFY = "audit_verify", "Audit chain verification"
+    WEBHOOK = "webhook", "Webhook delivery"
 
 
 class JobStatus(models.TextChoices):

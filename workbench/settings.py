@@ -235,3 +235,5 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "workbench@localhost")
 
 # --- Risk engine ----------------------------------------------------------------------------
 RISK_DRAWS = env_int("RISK_DRAWS", 10_000)
+    # Daily at 00:15 UTC: end risk acceptances past their expiry date and reopen their findings.
+    "expire-risk-acceptances": {"task": "mitigations.expire_acceptances", "schedule": crontab(hour=0, minute=15)},

@@ -13,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^api/(?P<version>v1)/", include("workbench.api.urls")),
     path("", include("threats.urls")),
+    path("", include("mitigations.urls")),  # before workbench's systems/<slug>/<kind>/ element routes
     path("", include("workbench.web_urls")),
 ]

@@ -58,6 +58,7 @@ def findings_apply(
     live: list[Finding] = []
     seen: set[tuple[int, str]] = set()
     reopened = 0
+    accepted: set[int] | None = None  # loaded on the first reopen only
     for match in matches:
         key = (templates[match.threat_code], f"{match.target_type}:{match.target_id}")
         seen.add(key)
@@ -85,7 +86,10 @@ def findings_apply(
         live.append(finding)
         changed = finding.explanation != explanation or finding.target_repr != target_repr
         if finding.status == FindingStatus.NOT_APPLICABLE:
-            finding.status, finding.closed_version = FindingStatus.OPEN, None
+            # A finding that returns while its risk acceptance is still valid stays accepted.
+            accepted = _accepted_ids(system) if accepted is None else accepted
+            finding.status = FindingStatus.ACCEPTED if finding.pk in accepted else FindingStatus.OPEN
+            finding.closed_version = None
             reopened += 1
             changed = True
         if changed:
@@ -116,6 +120,12 @@ def findings_apply(
         created=len(to_create), updated=len(to_update) - closed, closed=closed, reopened=reopened, open_total=open_total
     )
     return report, {(codes[f.template_id], f.target_key): f for f in live}
+
+
+def _accepted_ids(system: System) -> set[int]:
+    from mitigations.selectors import accepted_finding_ids
+
+    return accepted_finding_ids(system_id=system.pk)
 
 
 @transaction.atomic

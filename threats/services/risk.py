@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from threats.engine.attackers import AttackerData
-from threats.engine.controls import NO_CONTROLS, ControlsInForce, implied_controls, standard_views
+from threats.engine.controls import ControlsInForce, implied_controls, standard_views
 from threats.engine.extraction import ExtractionBudget
 from threats.engine.facts import derive_facts
 from threats.engine.library import Match, find_threats
@@ -54,10 +54,13 @@ class ComputedRisk:
 def plan_controls(*, system: System) -> tuple[ControlsInForce, ControlsInForce]:
     """Controls put in force by mitigation plans: (implemented or verified, approved or proposed).
 
-    Until the mitigation workflow exists no plan is in force; properties of assets (authentication,
-    rate limits, monitoring, ...) already count as implemented controls through ``implied_controls``.
+    Read by ``mitigations.selectors.plan_controls_for`` (three queries); properties of assets
+    (authentication, rate limits, monitoring, ...) count as implemented controls separately,
+    through ``implied_controls``.
     """
-    return NO_CONTROLS, NO_CONTROLS
+    from mitigations.selectors import plan_controls_for
+
+    return plan_controls_for(system=system)
 
 
 def compute_system_risk(*, system: System, draws: int | None = None) -> ComputedRisk:

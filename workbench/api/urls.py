@@ -13,6 +13,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("threats.api.urls")),
+    path("", include("mitigations.api.urls")),
     path("", include("workbench.api.inventory")),
     path("", include(router.urls)),
 ]

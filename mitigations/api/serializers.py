@@ -1,0 +1,193 @@
+"""Serializers of the mitigations API: output shapes, and inputs validated within one system.
+
+Input serializers take the system in their context and limit every id (findings, assets, the
+owner) to it, so another system's row is "does not exist" before any service runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from mitigations.models import Approval, Control, MitigationPlan, PlanComment, RiskAcceptance
+from threats.models import Finding
+from workbench.models import Asset, AuditEvent, System
+
+User = get_user_model()
+
+
+class UsernameField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="username", **kwargs)
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Approval
+        fields = ["id", "actor_name", "decision", "comment", "revision", "content_hash", "created_at"]
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanComment
+        fields = ["id", "author_name", "body", "created_at"]
+        read_only_fields = ["id", "author_name", "created_at"]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    control = serializers.CharField(source="control.code", read_only=True)
+    control_name = serializers.CharField(source="control.name", read_only=True)
+    # Null until someone holds that part (and again if the account is deleted).
+    owner = UsernameField(read_only=True, allow_null=True)
+    proposed_by = UsernameField(read_only=True, allow_null=True)
+    edited_by = UsernameField(read_only=True, allow_null=True)
+    implemented_by = UsernameField(read_only=True, allow_null=True)
+    approvals = ApprovalSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = MitigationPlan
+        fields = [
+            "id",
+            "control",
+            "control_name",
+            "status",
+            "system_wide",
+            "findings",
+            "assets",
+            "owner",
+            "due_date",
+            "cost_one_off",
+            "cost_yearly",
+            "description",
+            "evidence_links",
+            "proposed_by",
+            "edited_by",
+            "implemented_by",
+            "revision",
+            "content_hash",
+            "created_at",
+            "updated_at",
+            "status_changed_at",
+            "approvals",
+        ]
+        read_only_fields = fields
+
+
+class _SystemScoped(serializers.Serializer):
+    """Limits related ids to ``context["system"]``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        system: System | None = self.context.get("system")
+        if system is None:  # schema generation: the querysets stay empty
+            return
+        for name, queryset in self.scoped_querysets(system).items():
+            if name in self.fields:
+                field: Any = self.fields[name]
+                target: Any = getattr(field, "child_relation", field)
+                target.queryset = queryset
+
+    def scoped_querysets(self, system: System) -> dict[str, Any]:
+        return {}
+
+
+class PlanInputSerializer(_SystemScoped):
+    """Create (``control`` required) or PATCH a plan; ``findings``/``assets`` are ids of this system.
+
+    ``{"control": "M-RATE-QUOTA", "findings": [12], "assets": []}`` is a complete proposal: the
+    owner defaults to the caller and the costs to the middle of the control's library ranges.
+    """
+
+    control = serializers.SlugRelatedField(slug_field="code", queryset=Control.objects.filter(active=True))
+    findings = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Finding.objects.none())
+    assets = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Asset.objects.none())
+    owner = UsernameField(required=False, allow_null=True, queryset=User.objects.none())
+    due_date = serializers.DateField(required=False, allow_null=True)
+    cost_one_off = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    cost_yearly = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    evidence_links = serializers.ListField(child=serializers.CharField(max_length=500), required=False, max_length=20)
+
+    def scoped_querysets(self, system: System) -> dict[str, Any]:
+        return {
+            "findings": Finding.objects.filter(system=system).applicable(),
+            "assets": Asset.objects.filter(system=system),
+            "owner": User.objects.filter(memberships__team_id=system.team_id),
+        }
+
+
+class PlanUpdateSerializer(PlanInputSerializer):
+    """PATCH: every field optional; the control of a plan never changes (propose a new plan)."""
+
+    control = None  # type: ignore[assignment]
+
+
+class TransitionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    evidence_links = serializers.ListField(
+        child=serializers.CharField(max_length=500), required=False, max_length=20, default=list
+    )
+
+
+class ConflictSerializer(serializers.Serializer):
+    """The 409 body: the API's error shape plus the state that refused the action."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="`invalid_transition`.")
+    status = serializers.CharField(help_text="The plan's (or acceptance's) current state.")
+
+
+class AcceptanceSerializer(serializers.ModelSerializer):
+    threat = serializers.CharField(source="finding.template.code", read_only=True)
+    target = serializers.CharField(source="finding.target_repr", read_only=True)
+
+    class Meta:
+        model = RiskAcceptance
+        fields = [
+            "id",
+            "finding",
+            "threat",
+            "target",
+            "accepted_by_name",
+            "justification",
+            "expires_on",
+            "status",
+            "created_at",
+            "ended_at",
+            "end_reason",
+        ]
+        read_only_fields = fields
+
+
+class AcceptanceInputSerializer(_SystemScoped):
+    finding = serializers.PrimaryKeyRelatedField(queryset=Finding.objects.none())
+    justification = serializers.CharField(max_length=5000)
+    expires_on = serializers.DateField()
+
+    def scoped_querysets(self, system: System) -> dict[str, Any]:
+        return {"finding": Finding.objects.filter(system=system)}
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "sequence",
+            "created_at",
+            "actor_name",
+            "verb",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "before",
+            "after",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,1 @@
+"""Write services of the mitigations app: plans, workflow transitions, acceptances, notifications."""

@@ -1,0 +1,140 @@
+"""Telling people about plan and acceptance events: an email and the team's webhook.
+
+Services call ``notify_plan`` / ``notify_acceptance`` inside their transaction; the message is
+composed then (from the state being committed) and handed over only after commit, through
+``transaction.on_commit(robust=True)``. Sending runs in Celery tasks, and every failure on the
+way (no broker, a mail server or receiver down) is logged or recorded in a Job, never raised
+into the request: a notification can neither fail nor undo the decision it reports.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from mitigations import workflow
+from workbench.models import Membership
+
+if TYPE_CHECKING:
+    from mitigations.models import MitigationPlan, RiskAcceptance
+    from workbench.services.common import Actor
+
+logger = logging.getLogger(__name__)
+
+EVENT_TEXT = {
+    "proposed": "proposed",
+    "reopened": "changed an approved plan, which needs a new decision:",
+    workflow.APPROVED: "approved",
+    workflow.REJECTED: "rejected",
+    workflow.IMPLEMENTED: "reported as implemented",
+    workflow.VERIFIED: "verified",
+    workflow.WITHDRAWN: "withdrew",
+}
+
+
+def _name(actor: Actor | None) -> str:
+    return actor.get_username() if actor is not None and actor.is_authenticated else "system"
+
+
+def _emails(team_id: int, *, roles: tuple[str, ...] = (), user_ids: tuple[int | None, ...] = ()) -> set[str]:
+    members = Membership.objects.filter(team_id=team_id).select_related("user")
+    emails = set()
+    for m in members:
+        if ((roles and m.role in roles) or m.user_id in user_ids) and m.user.email:
+            emails.add(m.user.email)
+    return emails
+
+
+def notify_plan(*, plan: MitigationPlan, event: str, actor: Actor, comment: str = "") -> None:
+    """Queue the email and webhook for a plan event (``event``: "proposed", "reopened" or the new status)."""
+    system = plan.system
+    who = _name(actor)
+    if event in ("proposed", "reopened", workflow.IMPLEMENTED):
+        recipients = _emails(plan.team_id, roles=tuple(workflow.APPROVER_ROLES))
+    else:
+        recipients = _emails(plan.team_id, user_ids=(plan.proposed_by_id, plan.owner_id))
+    if actor.is_authenticated:
+        recipients.discard(getattr(actor, "email", ""))
+    url = plan.get_absolute_url()
+    subject = f"[{system.name}] {plan.control.code} plan {event}"
+    lines = [
+        f'{who} {EVENT_TEXT.get(event, event)} the plan "{plan.control.code} {plan.control.name}" in {system.name}.',
+        f"Status: {plan.status}, revision {plan.revision}.",
+    ]
+    if comment:
+        lines.append(f"Comment: {comment}")
+    lines.append(f"Open it at {url}")
+    payload = {
+        "event": f"plan.{event}",
+        "team": plan.team.slug,
+        "system": {"slug": system.slug, "name": system.name, "version": system.version},
+        "actor": who,
+        "occurred_at": timezone.now().isoformat(),
+        "plan": {
+            "id": plan.pk,
+            "control": plan.control.code,
+            "status": plan.status,
+            "revision": plan.revision,
+            "content_hash": plan.content_hash,
+            "url": url,
+        },
+        "comment": comment,
+    }
+    _after_commit(plan.team_id, payload, sorted(recipients), subject, "\n".join(lines))
+
+
+def notify_acceptance(*, acceptance: RiskAcceptance, event: str, actor: Actor | None) -> None:
+    """Queue the email and webhook for an acceptance being created, revoked or expired."""
+    finding = acceptance.finding
+    who = _name(actor)
+    recipients = _emails(
+        acceptance.team_id, roles=tuple(workflow.APPROVER_ROLES), user_ids=(acceptance.accepted_by_id,)
+    )
+    if actor is not None and actor.is_authenticated:
+        recipients.discard(getattr(actor, "email", ""))
+    subject = f"[{acceptance.system.name}] risk acceptance {event}: {finding.template.code} on {finding.target_repr}"
+    body = (
+        f"{who}: acceptance of {finding.template.code} on {finding.target_repr} is {event}.\n"
+        f"Valid through {acceptance.expires_on.isoformat()}; finding status now {finding.status}.\n"
+        f"Justification: {acceptance.justification}"
+    )
+    payload = {
+        "event": f"acceptance.{event}",
+        "team": acceptance.team.slug,
+        "system": {"slug": acceptance.system.slug, "name": acceptance.system.name},
+        "actor": who,
+        "occurred_at": timezone.now().isoformat(),
+        "acceptance": {
+            "id": acceptance.pk,
+            "finding": finding.pk,
+            "threat": finding.template.code,
+            "target": finding.target_repr,
+            "expires_on": acceptance.expires_on.isoformat(),
+            "status": acceptance.status,
+        },
+    }
+    _after_commit(acceptance.team_id, payload, sorted(recipients), subject, body)
+
+
+def _after_commit(team_id: int, payload: dict[str, Any], recipients: list[str], subject: str, body: str) -> None:
+    transaction.on_commit(partial(dispatch, team_id, payload, recipients, subject, body), robust=True)
+
+
+def dispatch(team_id: int, payload: dict[str, Any], recipients: list[str], subject: str, body: str) -> None:
+    """Hand a committed event to the email and webhook tasks; log, never raise."""
+    from mitigations.services.webhooks import webhook_enqueue
+    from mitigations.tasks import send_notification_email
+
+    if recipients:
+        try:
+            send_notification_email.delay(subject=subject, body=body, recipients=recipients)
+        except Exception:  # noqa: BLE001 - a broker or mail failure must not reach the request
+            logger.exception("could not queue the notification email %r", subject)
+    try:
+        webhook_enqueue(team_id=team_id, payload=payload)
+    except Exception:  # noqa: BLE001 - same: the event is committed whatever happens here
+        logger.exception("could not queue the webhook for team %s", team_id)

@@ -1,0 +1,125 @@
+"""Workflow transitions of a plan: approve, reject, implement, verify, withdraw.
+
+One function, ``plan_transition``, runs every action of ``mitigations.workflow.TABLE``:
+
+1. lock the plan row (``select_for_update``), so concurrent decisions queue up behind each other;
+2. ask the pure table what the action does for this actor and state (403 / 409 / target state);
+3. move the status with a conditional UPDATE (``WHERE status = <the state we saw>``): even where
+   row locks do not exist, exactly one of two racing requests changes the row;
+4. record the decision (``Approval``, unique per plan revision), bump the system version so risk
+   recomputes, append the audit event, and notify after commit (email, webhook) without ever
+   letting a notification failure undo or fail the transition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from mitigations import workflow
+from mitigations.models import Approval, Decision, MitigationPlan
+from mitigations.services.notifications import notify_plan
+from mitigations.services.plans import clean_evidence_links
+from workbench.services.audit import audit_record
+from workbench.services.common import Actor, bump_version, role_of
+
+MAX_COMMENT = 2000
+
+
+def _comment(action: str, comment: str) -> str:
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise ValidationError({"comment": f"At most {MAX_COMMENT} characters."})
+    if action == workflow.REJECT and not comment:
+        raise ValidationError({"comment": "Say why the plan is rejected."})
+    return comment
+
+
+@transaction.atomic
+def plan_transition(
+    *,
+    actor: Actor,
+    plan: MitigationPlan,
+    action: str,
+    comment: str = "",
+    evidence_links: Iterable[Any] = (),
+) -> MitigationPlan:
+    """Apply ``action`` to ``plan`` as ``actor`` and return the updated plan.
+
+    Raises PermissionDenied (role, or four eyes: the proposer or last editor never decides, the
+    implementer never verifies), ``workflow.InvalidTransition`` carrying the current state (the
+    action does not leave it), or ValidationError (comment, evidence). Side effects: an
+    ``Approval`` row for approve/reject, a version bump, one audit event, notifications on commit.
+    """
+    current = (
+        MitigationPlan.objects.select_for_update(of=("self",))
+        .select_related("system__team", "control")
+        .filter(pk=plan.pk)
+        .first()
+    )
+    if current is None:
+        raise workflow.InvalidTransition("The plan no longer exists.", "deleted")
+    role = role_of(actor=actor, team=current.team)
+    user_id = actor.pk if actor.is_authenticated else None
+    try:
+        target = workflow.decide(action, current.facts, workflow.ActorFacts(user_id=user_id, role=role))
+    except workflow.NotPermitted as exc:
+        raise PermissionDenied(str(exc)) from exc
+    text = _comment(action, comment)
+    links = before_links = list(current.evidence_links)
+    if action in (workflow.IMPLEMENT, workflow.VERIFY):
+        links = clean_evidence_links([*links, *clean_evidence_links(evidence_links)])
+    if action == workflow.VERIFY and not links:
+        raise ValidationError({"evidence_links": "Verification needs at least one evidence link."})
+
+    now = timezone.now()
+    changes: dict[str, Any] = {"status": target, "status_changed_at": now, "evidence_links": links}
+    if action == workflow.IMPLEMENT:
+        changes["implemented_by_id"] = user_id
+    seen = current.status
+    if MitigationPlan.objects.filter(pk=current.pk, status=seen).update(**changes) != 1:
+        raise workflow.InvalidTransition(
+            "The plan changed meanwhile.", MitigationPlan.objects.get(pk=current.pk).status
+        )
+    if action in workflow.DECISIONS:
+        try:
+            with transaction.atomic():
+                Approval.objects.create(
+                    team_id=current.team_id,
+                    plan=current,
+                    actor_id=user_id,
+                    actor_name=actor.get_username(),
+                    decision=Decision.APPROVED if action == workflow.APPROVE else Decision.REJECTED,
+                    comment=text,
+                    revision=current.revision,
+                    content_hash=current.content_hash,
+                )
+        except IntegrityError as exc:  # another decision on this revision won the race
+            raise workflow.InvalidTransition("This revision was already decided.", seen) from exc
+    for key, value in changes.items():
+        setattr(current, key, value)
+    bump_version(current.system)
+    after: dict[str, Any] = {"status": target}
+    if text:
+        after["comment"] = text
+    if action in workflow.DECISIONS:
+        after.update(revision=current.revision, content_hash=current.content_hash)
+    if links != before_links:
+        after["evidence_links"] = links
+    audit_record(
+        team=current.team,
+        actor=actor,
+        verb=action,
+        object_type="mitigationplan",
+        object_id=current.pk,
+        object_repr=str(current),
+        before={"status": seen},
+        after=after,
+        system=current.system,
+    )
+    notify_plan(plan=current, event=target, actor=actor, comment=text)
+    return current

@@ -1,0 +1,150 @@
+"""A team's webhook: configuring it, queueing deliveries (one Job each) and recording attempts.
+
+Attempt bookkeeping lives on the ``WebhookDelivery`` row, not in the task's retry counter, so a
+redelivered message neither sends a finished delivery again nor gets extra attempts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from mitigations import webhooks
+from mitigations.models import TeamWebhook, WebhookDelivery
+from workbench.choices import JobKind, JobStatus, Role
+from workbench.models import Team
+from workbench.services.audit import audit_record
+from workbench.services.common import Actor, require_role
+from workbench.services.jobs import job_create, job_fail, job_finish, job_start
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 4  # the first try and three retries
+BACKOFF_SECONDS = 5  # 5 s, 10 s, 20 s between attempts (plus jitter from the task)
+
+
+@transaction.atomic
+def webhook_configure(
+    *, actor: Actor, team: Team, url: str, active: bool = True, rotate_secret: bool = False
+) -> TeamWebhook:
+    """Create or change the team's webhook (admins only); a new webhook gets a fresh secret.
+
+    The audit event records the URL and state, never the secret.
+    """
+    require_role(actor=actor, team=team, roles=(Role.ADMIN,))
+    hook = TeamWebhook.objects.select_for_update().filter(team=team).first()
+    creating = hook is None
+    before = None if hook is None else {"url": hook.url, "active": hook.active}
+    if hook is None:
+        hook = TeamWebhook(team=team, secret=secrets.token_hex(32))
+    elif rotate_secret:
+        hook.secret = secrets.token_hex(32)
+    hook.url = (url or "").strip()
+    hook.active = bool(active)
+    hook.full_clean()
+    if not hook.url.lower().startswith(("http://", "https://")):
+        raise ValidationError({"url": "Use an http(s) URL."})
+    hook.save()
+    after = {"url": hook.url, "active": hook.active}
+    if rotate_secret and not creating:
+        after["secret_rotated"] = True
+    if after != before:
+        audit_record(
+            team=team,
+            actor=actor,
+            verb="create" if creating else "update",
+            object_type="teamwebhook",
+            object_id=hook.pk,
+            object_repr=f"webhook of {team.slug}",
+            before=before,
+            after=after,
+        )
+    return hook
+
+
+@transaction.atomic
+def webhook_remove(*, actor: Actor, team: Team) -> None:
+    require_role(actor=actor, team=team, roles=(Role.ADMIN,))
+    hook = TeamWebhook.objects.filter(team=team).first()
+    if hook is None:
+        return
+    audit_record(
+        team=team,
+        actor=actor,
+        verb="delete",
+        object_type="teamwebhook",
+        object_id=hook.pk,
+        object_repr=f"webhook of {team.slug}",
+        before={"url": hook.url, "active": hook.active},
+    )
+    hook.delete()
+
+
+def webhook_enqueue(*, team_id: int, payload: dict[str, Any]) -> WebhookDelivery | None:
+    """Record a delivery (Job + signed body) for an active webhook and queue its task.
+
+    Called after the event committed. A broker failure fails the Job at once (visible to the
+    team) instead of leaving it queued forever.
+    """
+    from mitigations.tasks import deliver_webhook
+
+    hook = TeamWebhook.objects.filter(team_id=team_id, active=True).first()
+    if hook is None:
+        return None
+    with transaction.atomic():
+        job = job_create(team=hook.team, kind=JobKind.WEBHOOK)
+        body = json.dumps({"delivery": job.pk, **payload}, sort_keys=True, separators=(",", ":"))
+        delivery = WebhookDelivery.objects.create(
+            team_id=team_id, job=job, url=hook.url, event=str(payload.get("event", "")), body=body
+        )
+    try:
+        deliver_webhook.delay(delivery_id=delivery.pk)
+    except Exception as exc:  # noqa: BLE001 - never raised into the request
+        logger.exception("could not queue webhook delivery %s", delivery.pk)
+        job_fail(job=job, error=f"Could not queue the delivery: {type(exc).__name__}: {exc}")
+    return delivery
+
+
+def webhook_attempt(*, delivery_id: int, task_id: str = "") -> str:
+    """Make one delivery attempt. Returns "delivered", "retry", "failed" or "done" (nothing to do).
+
+    The secret is read at send time, so rotating it applies to pending retries too.
+    """
+    delivery = WebhookDelivery.objects.select_related("job").filter(pk=delivery_id).first()
+    if delivery is None or delivery.job.is_terminal:
+        return "done"
+    job = delivery.job
+    if job.status == JobStatus.QUEUED:
+        job_start(job=job, task_id=task_id)
+    hook = TeamWebhook.objects.filter(team_id=delivery.team_id).first()
+    if hook is None or not hook.active:
+        job_fail(job=job, error="The webhook was removed or disabled before delivery.")
+        return "failed"
+    delivery.attempts += 1
+    try:
+        outcome = webhooks.post(
+            url=delivery.url, body=delivery.body.encode(), secret=hook.secret, event=delivery.event, delivery_id=job.pk
+        )
+    except webhooks.DeliveryFailed as exc:
+        delivery.last_status, delivery.last_error = exc.status, str(exc)[:2000]
+        delivery.save(update_fields=["attempts", "last_status", "last_error"])
+        if delivery.attempts < MAX_ATTEMPTS:
+            return "retry"
+        job_fail(job=job, error=f"Gave up after {delivery.attempts} attempts: {exc}")
+        job.result = {"attempts": delivery.attempts, "last_status": exc.status}
+        job.save(update_fields=["result"])
+        return "failed"
+    delivery.last_status, delivery.last_error = outcome.status, ""
+    delivery.save(update_fields=["attempts", "last_status", "last_error"])
+    job_finish(job=job, result={"attempts": delivery.attempts, "status": outcome.status, "event": delivery.event})
+    return "delivered"
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Seconds to wait before retry number ``attempts`` (1, 2, 3): doubling from BACKOFF_SECONDS."""
+    return float(BACKOFF_SECONDS * 2 ** max(attempts - 1, 0))
