@@ -185,6 +185,12 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# Diagram renders (seconds of `dot` on a big system) go to a queue of their own, so a worker
+# can be dedicated to recomputes (`-Q celery`) and an edit never waits behind a layout. A worker
+# started without -Q consumes both.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("diagrams"))
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"threats.render_diagrams": {"queue": "diagrams"}}
 # Embedded default: no broker, so tasks run in the web process (DESIGN.md §8).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -212,6 +218,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every minute: re-enqueue systems whose results are behind their version, so a broker
     # outage or a lost message delays a recompute but never loses it (DESIGN.md §6).
     "sweep-stale-systems": {"task": "threats.sweep_stale_systems", "schedule": env_int("SWEEP_SECONDS", 60)},
+    # Daily at 00:15 UTC: end risk acceptances past their expiry date and reopen their findings.
+    "expire-risk-acceptances": {"task": "mitigations.expire_acceptances", "schedule": crontab(hour=0, minute=15)},
 }
 
 # --- Logging --------------------------------------------------------------------------------
@@ -225,15 +233,7 @@ LOGGING = {
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-# Diagram renders (seconds of `dot` on a big system) go to a queue of their own, so a worker
-# can be dedicated to recomputes (`-Q celery`) and an edit never waits behind a layout. A worker
-# started without -Q consumes both.
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("diagrams"))
-CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"threats.render_diagrams": {"queue": "diagrams"}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "workbench@localhost")
 
 # --- Risk engine ----------------------------------------------------------------------------
 RISK_DRAWS = env_int("RISK_DRAWS", 10_000)
-    # Daily at 00:15 UTC: end risk acceptances past their expiry date and reopen their findings.
-    "expire-risk-acceptances": {"task": "mitigations.expire_acceptances", "schedule": crontab(hour=0, minute=15)},
