@@ -144,6 +144,7 @@ def test_a_deadlock_with_a_browser_edit_is_retried_not_surfaced(world, caplog):
     assert post_sync(_client(world["cookies"]), system, {"source": "cmdb", "assets": [asset("x")]}).status_code == 200
     target = Asset.objects.get(system=system, external_id="x")
     edit_holds_asset = threading.Event()
+    sync_sent = threading.Event()
     outcome: dict[str, Any] = {}
 
     def browser_edit() -> None:
@@ -151,7 +152,10 @@ def test_a_deadlock_with_a_browser_edit_is_retried_not_surfaced(world, caplog):
             with transaction.atomic():
                 Asset.objects.filter(pk=target.pk).update(description="edited in the browser")
                 edit_holds_asset.set()
-                time.sleep(0.4)  # the sync now holds the system row and waits for this asset
+                # Give the sync time to take the system row and queue for this asset; measured from
+                # when it is sent, so a slow thread start on a loaded machine does not eat it.
+                sync_sent.wait(5)
+                time.sleep(0.7)  # under deadlock_timeout (1 s): the sync, waiting first, is the victim
                 System.objects.filter(pk=system.pk).update(version=F("version") + 1)
             outcome["edit"] = "committed"
         except Exception as exc:  # noqa: BLE001
@@ -162,6 +166,7 @@ def test_a_deadlock_with_a_browser_edit_is_retried_not_surfaced(world, caplog):
     def sync() -> None:
         try:
             edit_holds_asset.wait(5)
+            sync_sent.set()
             response = post_sync(
                 _client(world["cookies"]), system, {"source": "cmdb", "assets": [asset("x", name="Y")]}
             )
