@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-12)
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test install graphviz chromium lint typecheck check worker beat lock clean
+.PHONY: run test install graphviz chromium lint typecheck check worker beat lock schema clean
 
 $(STAMP): requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ worker: install
 
 beat: install
 	$(VENV)/bin/celery -A workbench beat -l info
+
+# Regenerate the committed OpenAPI schema after changing an API view or serializer
+# (tests/api/test_openapi_drift.py fails until the file matches the code).
+schema: $(STAMP)
+	$(PY) manage.py spectacular --api-version v1 --validate --file docs/openapi.yaml
 
 # Regenerate the hashed lock after changing pyproject.toml (uv is only needed for this).
 lock:

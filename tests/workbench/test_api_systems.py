@@ -1,4 +1,7 @@
-"""API v1 systems: team scoping for sessions and tokens, read-only endpoints, query budgets."""
+"""API v1 systems, reads: team scoping for sessions and tokens, token checks, query budgets.
+
+Writes (create/update/delete, If-Match) are in test_api_system_writes.py.
+"""
 
 from __future__ import annotations
 
@@ -74,7 +77,7 @@ def test_list_shows_only_the_users_teams_systems(request, as_user, system, other
 
     assert response.status_code == 200
     assert slugs(response) == [system.slug]
-    assert response.json()["count"] == 1
+    assert response.json()["next"] is None
 
 
 def test_outsider_lists_only_their_own_team(as_user, outsider, system, other_system):
@@ -117,7 +120,7 @@ def test_detail_includes_zones_assets_flows_and_attackers(as_user, viewer, eleme
 
 
 def test_list_can_be_filtered_by_team(as_user, two_team_user, system, other_system):
-    response = as_user(two_team_user).get(LIST_URL, {"team__slug": other_system.team.slug})
+    response = as_user(two_team_user).get(LIST_URL, {"team": other_system.team.slug})
 
     assert slugs(response) == [other_system.slug]
 
@@ -128,16 +131,6 @@ def test_anonymous_gets_401(api_client, system, url):
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Bearer"
-
-
-@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-def test_session_writes_are_refused(as_user, owner, system, method, nothing_written):
-    client = as_user(owner)
-    url = LIST_URL if method == "post" else detail_url(system)
-    with nothing_written(system):
-        response = getattr(client, method)(url, {"name": "Changed"}, format="json")
-
-    assert response.status_code == 405
 
 
 # --- token authentication --------------------------------------------------------------------
@@ -217,19 +210,6 @@ def test_bad_token_is_refused_even_with_a_valid_session(as_user, viewer, system)
     assert client.get(LIST_URL).status_code == 401
 
 
-@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-@pytest.mark.parametrize("read_only", [True, False])
-def test_token_writes_are_refused(api_client, editor, system, method, read_only, nothing_written):
-    _, raw = token_issue(user=editor, team=system.team, name="ci", read_only=read_only)
-    client = bearer(api_client, raw)
-    url = LIST_URL if method == "post" else detail_url(system)
-    with nothing_written(system):
-        response = getattr(client, method)(url, {"name": "Changed"}, format="json")
-
-    assert not 200 <= response.status_code < 300
-    assert response.status_code == (403 if read_only else 405)
-
-
 # --- query budgets ---------------------------------------------------------------------------
 
 
@@ -277,4 +257,4 @@ def test_list_uses_a_bounded_number_of_queries(as_user, owner, big_system, team_
     with django_assert_max_num_queries(4):
         response = client.get(LIST_URL)
 
-    assert response.json()["count"] == 11
+    assert len(response.json()["results"]) == 11

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -38,6 +40,7 @@ SUMMARY_KEYS = (
 class SystemRiskView(APIView):
     """GET: totals per view (inherent/current/projected), heat map, extraction budgets, freshness."""
 
+    @extend_schema(summary="The system's risk summary and its freshness", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str, **kwargs: Any) -> Response:
         system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
         summary = risk_summary(system=system)
@@ -47,6 +50,7 @@ class SystemRiskView(APIView):
 class SystemRecomputeView(APIView):
     """POST: queue a recompute of the system's findings and risk (202); viewers may not."""
 
+    @extend_schema(summary="Queue a recompute of the system", request=None, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request, slug: str, **kwargs: Any) -> Response:
         system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
         if role_of(actor=request.user, team=system.team) not in (Role.EDITOR, Role.RISK_OWNER, Role.ADMIN):

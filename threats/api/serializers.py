@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mitigations.models import Control, ThreatControl
@@ -61,6 +62,7 @@ class ControlSerializer(serializers.ModelSerializer):
             "library_version",
         ]
 
+    @extend_schema_field({"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}})
     def get_threats(self, control: Control) -> list[dict[str, object]]:
         return [
             {"threat": link.threat.code, "effectiveness": str(link.effectiveness)}

@@ -1,4 +1,8 @@
-"""Output serializers for systems and their elements (read side of API v1)."""
+"""Output serializers of API v1: teams, systems and their elements (what clients read).
+
+Every field is read-only here; writes go through the input serializers in
+``workbench.api.inputs`` and then a service. Ids of related elements are plain integers.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,43 @@ from typing import Any
 
 from rest_framework import serializers
 
-from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
+from workbench.models import Asset, AttackerProfile, DataFlow, System, Team, TrustZone
 from workbench.services.elements import ASSET_FIELDS
 
 
-class TrustZoneSerializer(serializers.ModelSerializer):
+class ReadOnlyModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose every field is read-only (precise response schema)."""
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        for field in fields.values():
+            field.read_only = True
+        return fields
+
+
+class TeamSerializer(ReadOnlyModelSerializer):
+    role = serializers.CharField(read_only=True, allow_null=True, help_text="Your role in this team.")
+
+    class Meta:
+        model = Team
+        fields = ["slug", "name", "role"]
+
+
+class TrustZoneSerializer(ReadOnlyModelSerializer):
     class Meta:
         model = TrustZone
         fields = ["id", "name", "trust_level", "parent", "description"]
 
 
-class AssetSerializer(serializers.ModelSerializer):
+class AssetSerializer(ReadOnlyModelSerializer):
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+
     class Meta:
         model = Asset
         fields = ["id", *ASSET_FIELDS, "updated_at"]
 
 
-class DataFlowSerializer(serializers.ModelSerializer):
+class DataFlowSerializer(ReadOnlyModelSerializer):
     crosses_zones = serializers.SerializerMethodField()
 
     class Meta:
@@ -48,7 +72,7 @@ class DataFlowSerializer(serializers.ModelSerializer):
         return flow.source.zone_id != flow.target.zone_id
 
 
-class AttackerProfileSerializer(serializers.ModelSerializer):
+class AttackerProfileSerializer(ReadOnlyModelSerializer):
     class Meta:
         model = AttackerProfile
         fields = [
@@ -63,7 +87,7 @@ class AttackerProfileSerializer(serializers.ModelSerializer):
         ]
 
 
-class SystemListSerializer(serializers.ModelSerializer):
+class SystemSummarySerializer(ReadOnlyModelSerializer):
     team: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
@@ -81,11 +105,11 @@ class SystemListSerializer(serializers.ModelSerializer):
         ]
 
 
-class SystemDetailSerializer(SystemListSerializer):
+class SystemDetailSerializer(SystemSummarySerializer):
     zones = TrustZoneSerializer(many=True, read_only=True)
     assets = AssetSerializer(many=True, read_only=True)
     flows = DataFlowSerializer(many=True, read_only=True)
     attackers = AttackerProfileSerializer(many=True, read_only=True)
 
-    class Meta(SystemListSerializer.Meta):
-        fields = [*SystemListSerializer.Meta.fields, "zones", "assets", "flows", "attackers"]
+    class Meta(SystemSummarySerializer.Meta):
+        fields = [*SystemSummarySerializer.Meta.fields, "zones", "assets", "flows", "attackers"]

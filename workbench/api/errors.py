@@ -1,0 +1,88 @@
+"""One error shape for every API v1 answer that is not a success.
+
+Clients handle ``{"detail": str, "code": str, "errors": {...}}`` whatever went wrong: field
+errors (400), authentication (401), role or token (403), scoping (404), a concurrent or
+conflicting write (409), a stale ``If-Match`` (412), throttling (429). ``errors`` is present
+only where there are field errors. Django's own exceptions raised by services
+(``ValidationError``, ``PermissionDenied``, ``Http404``) and, on a write, a unique-constraint
+race (``IntegrityError``) are mapped here, so views stay thin and never build error bodies by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class PreconditionFailed(exceptions.APIException):
+    """``If-Match`` names another version of the resource than the current one."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The resource changed since you read it: fetch it again and retry with its new ETag."
+    default_code = "precondition_failed"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The change conflicts with another one (for example a duplicate name); retry after reading."
+    default_code = "conflict"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The documented error body (drf-spectacular uses it for every error response)."""
+
+    detail = serializers.CharField(help_text="A sentence for people.")
+    code = serializers.CharField(help_text="A stable machine-readable code, e.g. `not_found`, `invalid`.")
+    errors = serializers.DictField(  # type: ignore[assignment]  # a declared field, not Serializer.errors
+        required=False,
+        help_text="Field name (or `non_field_errors`) to a list of messages; only for invalid input.",
+    )
+
+
+def _django_validation_errors(exc: DjangoValidationError) -> dict[str, Any]:
+    if hasattr(exc, "error_dict"):
+        return {
+            (api_settings.NON_FIELD_ERRORS_KEY if key == "__all__" else key): value
+            for key, value in exc.message_dict.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+
+
+def _first_code(codes: Any) -> str:
+    """DRF nests codes like the detail; the first leaf is the answer's code."""
+    while isinstance(codes, dict | list) and codes:
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return codes if isinstance(codes, str) and codes else "error"
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler (status, headers, rollback), then the body rewritten to the one shape."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_validation_errors(exc))
+    elif isinstance(exc, IntegrityError):
+        request = context.get("request")
+        if request is None or request.method in SAFE_METHODS:
+            return None  # a read that breaks a constraint is a bug: let it be a 500
+        exc = Conflict()
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {api_settings.NON_FIELD_ERRORS_KEY: exc.detail}
+        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": errors}
+    elif isinstance(exc, exceptions.APIException):
+        response.data = {"detail": str(exc.detail), "code": _first_code(exc.get_codes())}
+    return response

@@ -1,0 +1,145 @@
+"""Input serializers of API v1: they check types and shapes, then a service validates and writes.
+
+Related elements are given by id and must belong to the system in the serializer's context
+(``context["system"]``), so another system's zone or asset "does not exist" here exactly as it
+would for a form. Unknown keys are refused rather than ignored, so a typo never silently drops
+a change. Model rules (value ordering, zone cycles, uniqueness) stay in the models, which the
+services run through ``full_clean``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+
+from workbench.models import Asset, AttackerProfile, DataFlow, System, Team, TrustZone
+from workbench.services.elements import ASSET_FIELDS, ATTACKER_FIELDS, FLOW_FIELDS, ZONE_FIELDS
+from workbench.services.systems import SYSTEM_FIELDS
+
+
+class SystemElementField(serializers.PrimaryKeyRelatedField):
+    """The id of an element of the context's system."""
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = super().get_queryset()
+        system = self.context.get("system")
+        if queryset is None or system is None:
+            return TrustZone.objects.none()
+        return queryset.filter(system=system)
+
+
+class StrictInput(serializers.ModelSerializer):
+    """Refuses keys that are not fields (read-only output fields included)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return attrs
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]}, code="invalid")
+        return super().to_internal_value(data)
+
+
+class TrustZoneInputSerializer(StrictInput):
+    """A trust zone: 0 is the internet, 4 an isolated enclave; ``parent`` is a zone of this system."""
+
+    # A declared field named like a Field attribute (parent, source) is fine for DRF's metaclass.
+    parent = SystemElementField(queryset=TrustZone.objects.all(), allow_null=True, required=False)  # type: ignore[assignment]
+
+    class Meta:
+        model = TrustZone
+        validators: list[Any] = []  # uniqueness is the model's rule, checked by the service
+        fields = list(ZONE_FIELDS)
+
+
+class AssetInputSerializer(StrictInput):
+    """An asset; ``zone`` and ``hosted_on`` are ids in this system, values satisfy min <= likely <= max."""
+
+    zone = SystemElementField(queryset=TrustZone.objects.all(), allow_null=True, required=False)
+    hosted_on = SystemElementField(queryset=Asset.objects.all(), allow_null=True, required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=32, required=False, help_text="Short labels."
+    )
+
+    class Meta:
+        model = Asset
+        validators: list[Any] = []  # uniqueness is the model's rule, checked by the service
+        fields = list(ASSET_FIELDS)
+
+
+class DataFlowInputSerializer(StrictInput):
+    """A flow between two different assets of this system; ``carries`` lists the assets it moves."""
+
+    source = SystemElementField(queryset=Asset.objects.all())  # type: ignore[assignment]
+    target = SystemElementField(queryset=Asset.objects.all())
+    carries = SystemElementField(queryset=Asset.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = DataFlow
+        validators: list[Any] = []  # uniqueness is the model's rule, checked by the service
+        fields = [*FLOW_FIELDS, "carries"]
+
+
+class AttackerProfileInputSerializer(StrictInput):
+    """An attacker profile with its RAND capability and its entry zones and assets in this system."""
+
+    entry_zones = SystemElementField(queryset=TrustZone.objects.all(), many=True, required=False)
+    entry_assets = SystemElementField(queryset=Asset.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = AttackerProfile
+        validators: list[Any] = []  # uniqueness is the model's rule, checked by the service
+        fields = [*ATTACKER_FIELDS, "entry_zones", "entry_assets"]
+
+
+class SystemInputSerializer(StrictInput):
+    """A system's own fields (its elements have endpoints of their own)."""
+
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, help_text="ISO 4217 code, e.g. USD.")
+
+    class Meta:
+        model = System
+        validators: list[Any] = []  # uniqueness is the model's rule, checked by the service
+        fields = [field for field in SYSTEM_FIELDS if field != "owner"]
+
+
+class SystemCreateSerializer(SystemInputSerializer):
+    """Also names the team (optional with a token: the token's team) and whether to seed defaults."""
+
+    team: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Team.objects.all(),
+        required=False,
+        help_text="Slug of one of your teams; defaults to the token's team.",
+    )
+    seed_defaults = serializers.BooleanField(
+        default=True, help_text="Add an internet zone and the five default attacker profiles."
+    )
+
+    class Meta(SystemInputSerializer.Meta):
+        fields = [*SystemInputSerializer.Meta.fields, "team", "seed_defaults"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        teams = Team.objects.none()
+        if request is not None:
+            teams = Team.objects.visible_to(request.user)
+            token_team = self.context.get("token_team_id")
+            if token_team is not None:
+                teams = teams.filter(pk=token_team)
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if "team" not in attrs:
+            token_team = self.context.get("token_team_id")
+            if token_team is None:
+                raise serializers.ValidationError({"team": ["This field is required."]})
+            attrs["team"] = Team.objects.get(pk=token_team)
+        return attrs
