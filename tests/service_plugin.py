@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 
+# CI runs the production shape (DATABASE_URL set, DEBUG off), which redirects http to https;
+# the test client and the live server speak plain http. Set before Django reads its settings.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}

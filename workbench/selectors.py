@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from workbench.choices import EDIT_ROLES
-from workbench.models import Asset, AttackerProfile, DataFlow, Membership, System, Team, TrustZone
+from workbench.models import Asset, AttackerProfile, AuditEvent, DataFlow, Membership, System, Team, TrustZone
 from workbench.services.common import Actor
 
 
@@ -60,3 +60,8 @@ def user_can_edit(*, user: Actor, team: Team) -> bool:
 def element_get(*, model: type[Any], user: Actor, system: System, pk: int) -> Any:
     """An element of a visible system, or 404 when it is not in that system."""
     return get_object_or_404(model.objects.visible_to(user), system=system, pk=pk)
+
+
+def system_activity(*, system: System, limit: int = 15) -> QuerySet[AuditEvent]:
+    """The latest audit events of one system, newest first (the system page's activity feed)."""
+    return AuditEvent.objects.filter(system=system).order_by("-sequence")[:limit]

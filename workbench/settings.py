@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "workbench.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,8 +138,19 @@ WHITENOISE_USE_FINDERS = PLAIN_STATIC
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and bool(DATABASE_URL))
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS is the production default (DEBUG off with a database URL); docker-compose.yml serves
+# plain http on localhost and turns it off with SECURE_COOKIES=false. Behind a TLS-terminating
+# proxy set TRUSTED_PROXY_HTTPS=true so the forwarded scheme is believed (and redirects end).
+SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG and bool(DATABASE_URL))
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_COOKIES)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if SECURE_COOKIES else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+if env_bool("TRUSTED_PROXY_HTTPS", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The CSP (workbench.middleware.csp) also sends frame-ancestors 'none'; this covers old browsers.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -150,26 +162,59 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["workbench.api.permissions.TeamRolePermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "workbench.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
     "ALLOWED_VERSIONS": ["v1"],
     "DEFAULT_VERSION": "v1",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Offset pages for small listings; the workbench's own lists and sync feeds use cursors
+    # (workbench.api.pagination), which stay stable while rows change between pages.
+    "DEFAULT_PAGINATION_CLASS": "workbench.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "workbench.api.schema.WorkbenchAutoSchema",
+    "EXCEPTION_HANDLER": "workbench.api.errors.api_exception_handler",
+    # One budget per API token (per user for browser sessions), one per address for anonymous.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "workbench.api.throttles.TokenRateThrottle",
+        "workbench.api.throttles.AddressRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "user": env_str("API_THROTTLE_USER", "6000/hour"),
+        "token": env_str("API_THROTTLE_TOKEN", "6000/hour"),
         "anon": env_str("API_THROTTLE_ANON", "120/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Model-theft threat workbench API",
+    "DESCRIPTION": (
+        "REST API v1. Authenticate with `Authorization: Bearer <token>` (tokens are made on the "
+        "API tokens page, scoped to one team, read-only or read-write) or a browser session with "
+        "CSRF. A system's zones, assets, flows and attacker profiles are nested under it "
+        "(`/api/v1/systems/{slug}/assets/`), so another team's objects are simply not found (404). "
+        "Lists use cursor pagination (`next`/`previous` links); details carry an `ETag` to send "
+        "back in `If-Match` (412 when stale). Every error answers `{detail, code, errors?}`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Operation ids and tags start after /api/v1 (``systems_assets_create``, not ``api_v1_...``).
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Separate request and response components (read-only fields only in responses), which
+    # generated clients need to type bodies precisely.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The same document whatever the database (see workbench.api.schema.drop_storage_bounds).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "workbench.api.schema.drop_storage_bounds",
+    ],
+    # One name for the asset/flow choice that findings and the advisor share.
+    "ENUM_NAME_OVERRIDES": {
+        "TargetTypeEnum": "threats.models.findings.TargetType",
+        "BatchElementKindEnum": "workbench.api.batch.ELEMENT_KINDS",
+        "AssetKindEnum": "workbench.choices.AssetKind",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -6,6 +6,7 @@ PostgreSQL is required (tests/service_plugin.py).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -174,11 +175,18 @@ def test_a_deadlock_with_a_browser_edit_is_retried_not_surfaced(world, caplog):
         finally:
             connection.close()
 
+    # Attach the capture to the service's logger itself: an in-process Celery worker started by an
+    # earlier test may have reconfigured the root logger, and then propagation alone loses it.
+    service_logger = logging.getLogger("workbench.services.inventory")
+    service_logger.addHandler(caplog.handler)
     threads = [threading.Thread(target=browser_edit), threading.Thread(target=sync)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        service_logger.removeHandler(caplog.handler)
 
     assert outcome["edit"] == "committed"
     status, body = outcome["sync"]

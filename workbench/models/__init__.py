@@ -4,18 +4,20 @@ from workbench.models.audit import AuditEvent
 from workbench.models.elements import Asset, AttackerProfile, DataFlow, TrustZone
 from workbench.models.inventory import InventorySync
 from workbench.models.jobs import Job
+from workbench.models.layout import AssetPosition
 from workbench.models.system import System
 from workbench.models.teams import ApiToken, Membership, Team
 
 __all__ = [
     "ApiToken",
     "Asset",
+    "AssetPosition",
     "AttackerProfile",
     "AuditEvent",
     "DataFlow",
+    "InventorySync",
     "Job",
     "Membership",
-    "InventorySync",
     "System",
     "Team",
     "TrustZone",

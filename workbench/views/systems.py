@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from threats.selectors_risk import risk_summary, top_risks
 from workbench import selectors
@@ -63,8 +63,20 @@ def system_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "can_edit": can_edit,
         "summary": risk_summary(system=system),
         "top": top_risks(system=system),
+        "activity": selectors.system_activity(system=system),
+        # ``?editor=off`` serves the page without the diagram island (bench/editor.py's baseline).
+        "editor_enabled": request.GET.get("editor") != "off",
     }
     return render(request, "workbench/system_detail.html", context)
+
+
+@login_required
+@require_GET
+def system_activity(request: HttpRequest, slug: str) -> HttpResponse:
+    """The activity feed partial, refreshed in place by the version poller."""
+    system = selectors.system_get(user=request.user, slug=slug)
+    context = {"system": system, "activity": selectors.system_activity(system=system)}
+    return render(request, "workbench/_activity.html", context)
 
 
 @login_required
