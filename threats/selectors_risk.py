@@ -1,12 +1,18 @@
-"""Reads of a system's risk results for pages and the API."""
+"""Reads of risk results for pages and the API: one system's (panel) and many systems' (dashboard)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+
+from mitigations.models import MitigationPlan, PlanStatus
 from threats.models import Finding, FindingStatus, SystemRisk
-from workbench.models import Job, System
+from workbench.choices import JobKind, JobStatus
+from workbench.models import Job, System, Team
 
 LIKELIHOOD_LABELS = ("Very low", "Low", "Moderate", "High", "Very high")
 IMPACT_LABELS = ("Very low", "Low", "Moderate", "High", "Very high")
@@ -82,3 +88,161 @@ def top_risks(*, system: System, limit: int = 10) -> list[Finding]:
         .select_related("template")
         .order_by("-current_mean", "template__code")[:limit]
     )
+
+
+# --- Team dashboard (issue 8): every visible system's risk against its appetite -------------
+
+RUNNING_JOB_STATES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    """One system's line on the dashboard: figures of its latest results, and how fresh they are.
+
+    Figures come from ``SystemRisk.totals`` as stored (they may be for an older version; ``state``
+    says so). ``over_appetite`` compares the current mean with the appetite, as ``risk_summary``
+    does, so the dashboard and the system page never disagree.
+    """
+
+    system: System
+    totals: dict[str, Any]
+    computed_version: int
+    computed_at: datetime | None
+    running: bool
+    failed_version: int | None
+    open_findings: int
+    plans_awaiting: int
+
+    @property
+    def appetite(self) -> float:
+        return float(self.system.risk_appetite)
+
+    @property
+    def currency(self) -> str:
+        return self.system.currency
+
+    @property
+    def version(self) -> int:
+        return self.system.version
+
+    @property
+    def has_results(self) -> bool:
+        return bool(self.totals.get("current"))
+
+    @property
+    def current(self) -> dict[str, float]:
+        return dict(self.totals.get("current") or {})
+
+    @property
+    def projected(self) -> dict[str, float]:
+        return dict(self.totals.get("projected") or {})
+
+    @property
+    def ratio(self) -> float | None:
+        return _ratio(self.current.get("mean"), self.appetite)
+
+    @property
+    def projected_ratio(self) -> float | None:
+        return _ratio(self.projected.get("mean"), self.appetite)
+
+    @property
+    def over_appetite(self) -> bool:
+        return self.has_results and self.current.get("mean", 0) > self.appetite
+
+    @property
+    def projected_over_appetite(self) -> bool:
+        return bool(self.projected) and self.projected.get("mean", 0) > self.appetite
+
+    @property
+    def state(self) -> str:
+        """One of "fresh", "recomputing", "pending" (never computed) or "failed": the last run, for
+        a version the results lack, failed and no run has started since (the sweep retries it)."""
+        base = Freshness(self.version, self.computed_version, self.running).state
+        if base != "fresh" and not self.running and self.failed_version is not None:
+            return "failed"
+        return base
+
+
+def _ratio(amount: float | None, appetite: float) -> float | None:
+    """Share of the appetite; None without results or without an appetite to divide by."""
+    if amount is None or not appetite:
+        return None
+    return amount / appetite
+
+
+def dashboard_risk(*, systems: Sequence[System]) -> list[DashboardRow]:
+    """The dashboard rows of ``systems`` (already scoped to the user), in their order.
+
+    Three queries whatever the number of systems: results with the latest recompute Job (one
+    correlated subquery per system, on the Job index), open findings per system, and proposed
+    plans per system. The risk row's ``loss_state`` blob and heat maps are never loaded.
+    """
+    ids = [system.pk for system in systems]
+    if not ids:
+        return []
+    latest_job = Job.objects.filter(system_id=OuterRef("pk"), kind=JobKind.RECOMPUTE).order_by("-created_at", "-pk")
+    facts = {
+        row["pk"]: row
+        for row in System.objects.filter(pk__in=ids)
+        .order_by()
+        .annotate(
+            job_status=Subquery(latest_job.values("status")[:1]),
+            job_version=Subquery(latest_job.values("system_version")[:1]),
+        )
+        .values("pk", "risk__totals", "risk__computed_version", "risk__computed_at", "job_status", "job_version")
+    }
+    open_findings = _count_by_system(Finding.objects.filter(system_id__in=ids, status=FindingStatus.OPEN))
+    awaiting = _count_by_system(MitigationPlan.objects.filter(system_id__in=ids, status=PlanStatus.PROPOSED))
+    rows = []
+    for system in systems:
+        fact = facts.get(system.pk, {})
+        computed_version = fact.get("risk__computed_version") or 0
+        job_status, job_version = fact.get("job_status"), fact.get("job_version")
+        failed = job_status == JobStatus.FAILED and job_version is not None and job_version > computed_version
+        rows.append(
+            DashboardRow(
+                system=system,
+                totals=fact.get("risk__totals") or {},
+                computed_version=computed_version,
+                computed_at=fact.get("risk__computed_at"),
+                running=job_status in RUNNING_JOB_STATES,
+                failed_version=job_version if failed else None,
+                open_findings=open_findings.get(system.pk, 0),
+                plans_awaiting=awaiting.get(system.pk, 0),
+            )
+        )
+    return rows
+
+
+def _count_by_system(queryset: QuerySet[Any]) -> dict[int, int]:
+    """One GROUP BY query: rows per system id (``order_by()`` keeps Meta.ordering out of it)."""
+    return dict(queryset.order_by().values("system_id").annotate(n=Count("pk")).values_list("system_id", "n"))
+
+
+@dataclass(frozen=True)
+class DashboardTeam:
+    """A team's section of the dashboard: its systems, over-appetite ones first."""
+
+    team: Team
+    rows: list[DashboardRow]
+
+    @property
+    def over_count(self) -> int:
+        return sum(1 for row in self.rows if row.over_appetite)
+
+
+def dashboard_by_team(rows: Sequence[DashboardRow]) -> list[DashboardTeam]:
+    """Group rows by team (in the order teams first appear) and put systems over appetite first,
+    the furthest over on top, so what needs attention is read first; the rest keep their order."""
+    groups: dict[int, list[DashboardRow]] = {}
+    teams: dict[int, Team] = {}
+    for row in rows:
+        teams.setdefault(row.system.team_id, row.system.team)
+        groups.setdefault(row.system.team_id, []).append(row)
+
+    def urgency(row: DashboardRow) -> tuple[int, float]:
+        if not row.over_appetite:
+            return (1, 0.0)
+        return (0, -(row.ratio if row.ratio is not None else float("inf")))
+
+    return [DashboardTeam(teams[team_id], sorted(members, key=urgency)) for team_id, members in groups.items()]

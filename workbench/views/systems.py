@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from threats.selectors_risk import risk_summary, top_risks
+from threats.selectors_risk import dashboard_by_team, dashboard_risk, risk_summary, top_risks
 from workbench import selectors
 from workbench.choices import EDIT_ROLES
 from workbench.forms import SystemForm
@@ -21,10 +21,21 @@ from workbench.views.helpers import add_service_errors, system_for_write
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The user's teams' systems with their risk against the appetite, over-appetite ones first.
+
+    While some system's results are being computed the systems section re-fetches this page and
+    swaps itself in (htmx ``hx-select``), so no separate partial view is needed.
+    """
     teams = selectors.team_list(user=request.user)
-    systems = selectors.system_list(user=request.user)
+    rows = dashboard_risk(systems=list(selectors.system_list(user=request.user)))
     can_create = Team.objects.with_role(request.user, tuple(EDIT_ROLES)).exists()
-    return render(request, "workbench/dashboard.html", {"teams": teams, "systems": systems, "can_create": can_create})
+    context = {
+        "teams": teams,
+        "groups": dashboard_by_team(rows),
+        "computing": any(row.state in ("recomputing", "pending") for row in rows),
+        "can_create": can_create,
+    }
+    return render(request, "workbench/dashboard.html", context)
 
 
 class NewSystemForm(SystemForm):
