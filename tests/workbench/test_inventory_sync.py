@@ -349,6 +349,20 @@ def test_the_worker_task_finishes_a_job_once(editor, system, settings, recompute
     assert inventory_sync_job.run(sync_id=sync.pk + 1000) == {"status": "gone"}
 
 
+def test_a_queued_sync_whose_body_is_gone_fails_its_job_and_writes_nothing(editor, system, settings, recomputes):
+    settings.INVENTORY_SYNC_INLINE_ITEMS = 1
+    client = APIClient()
+    client.force_login(editor)
+    job_id = post_sync(client, system, inventory(2)).json()["job"]["id"]
+    sync = InventorySync.objects.get(job_id=job_id)
+    InventorySync.objects.filter(pk=sync.pk).update(payload=b"")  # e.g. queued across the 0006 upgrade
+
+    assert inventory_sync_job.run(sync_id=sync.pk) == {"status": "gone", "job_id": job_id}
+    job = Job.objects.get(pk=job_id)
+    assert job.status == JobStatus.FAILED and "send the sync again" in job.error
+    assert not Asset.objects.filter(system=system, source="cmdb").exists()
+
+
 def test_a_job_whose_user_lost_the_editor_role_fails_without_writing(editor, system, settings, recomputes):
     settings.INVENTORY_SYNC_INLINE_ITEMS = 1
     client = APIClient()

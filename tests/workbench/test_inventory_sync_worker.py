@@ -42,4 +42,4 @@ def test_a_large_sync_is_processed_by_the_worker(celery_worker: Any, settings: A
     assert status["status"] == "succeeded", status
     assert status["result"]["summary"]["assets"]["created"] == 8
     assert DataFlow.objects.filter(system=system, origin="cmdb").count() == 16
-    assert InventorySync.objects.get(job_id=status["id"]).payload == ""
+    assert bytes(InventorySync.objects.get(job_id=status["id"]).payload) == b""

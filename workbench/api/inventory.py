@@ -12,6 +12,7 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
@@ -24,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workbench.api.permissions import token_team_id
+from workbench.api.renderers import FastJSONRenderer
 from workbench.choices import JobKind
 from workbench.models import Job, System
 from workbench.selectors import system_get
@@ -34,6 +36,7 @@ from workbench.services.inventory import (
     inline_limit,
     inventory_sync,
     inventory_sync_enqueue,
+    sync_job_answer,
 )
 from workbench.services.inventory_parse import PayloadError, parse_envelope
 
@@ -104,6 +107,7 @@ class InventorySyncView(APIView):
     """Upsert a source's assets and flows; editors and admins of the system's team only."""
 
     parser_classes = [SyncJSONParser]
+    renderer_classes = [FastJSONRenderer]
 
     @extend_schema(
         operation_id="inventory_sync",
@@ -140,7 +144,7 @@ class InventorySyncView(APIView):
                     actor=request.user,
                     system=system,
                     envelope=envelope,
-                    raw_body=raw.decode("utf-8"),
+                    raw_body=raw,
                     body_sha256=digest,
                     idempotency_key=key,
                     job_url=lambda job: request.build_absolute_uri(job_path(system, job)),
@@ -166,12 +170,16 @@ def job_path(system: System, job: Job) -> str:
 
 
 class InventorySyncJobView(APIView):
-    """Status of a queued sync: any member of the system's team may read it."""
+    """Status of a queued sync: any member of the system's team may read it. Once processed,
+    ``result`` is the answer the sync would have given inline (per-item results included)."""
+
+    renderer_classes = [FastJSONRenderer]
 
     @extend_schema(operation_id="inventory_sync_job", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str, job_id: int, **kwargs: Any) -> Response:
         system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
         job = get_object_or_404(Job.objects.filter(system=system, kind=JobKind.SYNC), pk=job_id)
+        answer = sync_job_answer(job)
         return Response(
             {
                 "id": job.pk,
@@ -182,7 +190,7 @@ class InventorySyncJobView(APIView):
                 "started_at": job.started_at,
                 "finished_at": job.finished_at,
                 "error": job.error,
-                "result": job.result,
+                "result": job.result if answer is None else orjson.Fragment(answer),
             }
         )
 

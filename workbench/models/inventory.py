@@ -21,7 +21,9 @@ class InventorySync(models.Model):
 
     ``(system, actor, idempotency_key)`` is unique, so a retried request with the same key finds
     the stored answer instead of syncing again; the digest tells a retry from a different body
-    reusing the key. ``payload`` holds the raw JSON only until the worker has processed it.
+    reusing the key. For a queued sync, ``payload`` holds the request body (compressed,
+    ``workbench.services.packed``) until the worker has processed it, and ``answer`` then holds
+    the full per-item answer the Job's status returns (its ``result`` keeps the summary).
     """
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
@@ -32,7 +34,8 @@ class InventorySync(models.Model):
     source = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField()
-    payload = models.TextField(blank=True)
+    payload = models.BinaryField(blank=True, default=b"")
+    answer = models.BinaryField(blank=True, default=b"")
     job = models.OneToOneField(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="inventory_sync")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -40,6 +40,7 @@ from workbench.services.inventory_parse import Envelope, PayloadError, parse_env
 from workbench.services.inventory_plan import SyncPlan, plan_sync
 from workbench.services.inventory_write import write_plan
 from workbench.services.jobs import job_create, job_fail, job_finish, job_start
+from workbench.services.packed import pack, pack_bytes, unpack_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -285,15 +286,15 @@ def inventory_sync_enqueue(
     actor: Actor,
     system: System,
     envelope: Envelope,
-    raw_body: str,
+    raw_body: bytes,
     body_sha256: str,
     idempotency_key: str,
     job_url: Callable[[Job], str],
 ) -> SyncAnswer:
     """Accept a large payload as a Job (202) and queue ``workbench.inventory_sync`` after commit.
 
-    The body is stored on an ``InventorySync`` row until the worker has processed it; with an
-    Idempotency-Key a retry replays the same 202 (same Job) instead of queueing twice.
+    The body is stored (compressed) on an ``InventorySync`` row until the worker has processed
+    it; with an Idempotency-Key a retry replays the same 202 (same Job) instead of queueing twice.
     """
     from workbench.tasks import inventory_sync_job
 
@@ -323,7 +324,7 @@ def inventory_sync_enqueue(
                 body_sha256=body_sha256,
                 source=envelope.source,
                 answer=answer,
-                payload=raw_body,
+                payload=pack_bytes(raw_body),
                 job=job,
             )
             transaction.on_commit(lambda: _queue(inventory_sync_job, row.pk, job))
@@ -338,21 +339,33 @@ def _queue(task: Any, sync_id: int, job: Job) -> None:
     except Exception as exc:  # noqa: BLE001 - a broker outage must end in a failed Job, not a lost one
         logger.exception("could not queue inventory sync %s", sync_id)
         job_fail(job=job, error=f"Could not queue the sync ({type(exc).__name__}); send it again.")
-        InventorySync.objects.filter(pk=sync_id).update(payload="")
+        InventorySync.objects.filter(pk=sync_id).update(payload=b"")
+
+
+# The per-item lists of an answer: kept compressed on the InventorySync row, not in Job.result.
+ITEM_LISTS = ("assets", "flows", "deleted")
 
 
 def inventory_sync_run(*, sync_id: int, task_id: str = "") -> dict[str, Any]:
-    """Process a queued sync and record its answer in the Job (the worker's service)."""
+    """Process a queued sync and record its answer (the worker's service).
+
+    The Job's ``result`` gets the summary (status, counts, version, item errors); the full
+    answer with one entry per item is stored compressed on the sync row and served from there by
+    the Job's status endpoint (``sync_job_answer``), which never has to parse it.
+    """
     row = InventorySync.objects.select_related("system__team", "actor", "job").filter(pk=sync_id).first()
     if row is None or row.job is None:
         return {"status": "gone"}
     job = row.job
     if job.is_terminal:
         return {"status": "done", "job_id": job.pk}
+    if not row.payload:
+        job_fail(job=job, error="The queued body is no longer stored; send the sync again.")
+        return {"status": "gone", "job_id": job.pk}
     job_start(job=job, task_id=task_id)
     try:
         with collector_paused():
-            data = json.loads(row.payload)
+            data = json.loads(unpack_bytes(row.payload).decode("utf-8"))
         answer = inventory_sync(actor=row.actor, system=row.system, data=data)
     except PayloadError as exc:
         answer = SyncAnswer(400, {"detail": "Invalid sync request.", "code": "invalid_request", "errors": exc.errors})
@@ -361,11 +374,20 @@ def inventory_sync_run(*, sync_id: int, task_id: str = "") -> dict[str, Any]:
     except Exception as exc:
         job_fail(job=job, error=f"{type(exc).__name__}: {exc}")
         raise
-    result = {"status_code": answer.status_code, **answer.body}
+    full = {"status_code": answer.status_code, **answer.body}
+    with collector_paused():
+        packed = pack(full)
+    InventorySync.objects.filter(pk=row.pk).update(payload=b"", answer=packed)
+    summary = {key: value for key, value in full.items() if key not in ITEM_LISTS}
     if answer.status_code == 200:
-        job_finish(job=job, result=result)
+        job_finish(job=job, result=summary)
     else:
         job_fail(job=job, error=str(answer.body.get("detail", "The sync was refused.")))
-        Job.objects.filter(pk=job.pk).update(result=result)
-    InventorySync.objects.filter(pk=row.pk).update(payload="")
+        Job.objects.filter(pk=job.pk).update(result=summary)
     return {"status": "finished", "job_id": job.pk, "status_code": answer.status_code}
+
+
+def sync_job_answer(job: Job) -> bytes | None:
+    """The full answer of a processed sync Job as JSON bytes, or None (not processed yet)."""
+    stored = InventorySync.objects.filter(job=job).values_list("answer", flat=True).first()
+    return unpack_bytes(stored) if stored else None
