@@ -1,15 +1,22 @@
-"""Reads of the threat library and of a system's findings."""
+"""Reads of the threat library and of a system's findings (one finding with its comments,
+the plans that address it and its acceptances, for the finding page and API)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
-from mitigations.models import Control, ThreatControl
-from threats.models import AtlasTactic, AtlasTechnique, Finding, ThreatTemplate
+from mitigations.models import Control, MitigationPlan, RiskAcceptance, ThreatControl
+from threats.models import AtlasTactic, AtlasTechnique, Finding, FindingComment, ThreatTemplate
 from threats.models.findings import FindingStatus
+from threats.selectors_risk import IMPACT_LABELS, LIKELIHOOD_LABELS
 from workbench.models import System
+from workbench.selectors import system_get
+from workbench.services.common import Actor
 
 
 @dataclass(frozen=True)
@@ -78,3 +85,129 @@ def finding_list(*, system: System, status: str = "", include_closed: bool = Fal
     elif not include_closed:
         qs = qs.exclude(status=FindingStatus.NOT_APPLICABLE)
     return qs.order_by("template__code", "target_repr")
+
+
+def finding_get(*, user: Actor, slug: str, pk: int, team_id: int | None = None) -> Finding:
+    """One finding of a visible system with its comments, or 404.
+
+    Scoped twice: the system must be visible to ``user`` (and belong to ``team_id``, a token's
+    team), and the finding must belong to that system, so another team's finding, or a finding
+    addressed through another system's URL, looks exactly like a missing one.
+    """
+    system = system_get(user=user, slug=slug, team_id=team_id)
+    qs = Finding.objects.select_related("template", "asset", "flow__source", "flow__target", "system__team")
+    comments = Prefetch("comments", queryset=FindingComment.objects.order_by("created_at", "pk"))
+    return get_object_or_404(qs.prefetch_related(comments), system=system, pk=pk)
+
+
+def finding_comment_get(*, finding: Finding, pk: int) -> FindingComment:
+    """A comment on this (already visible) finding, or 404."""
+    return get_object_or_404(
+        FindingComment.objects.select_related("team", "finding__template", "finding__system__team"),
+        finding=finding,
+        pk=pk,
+    )
+
+
+def finding_risk_views(finding: Finding) -> list[dict[str, Any]]:
+    """The three risk views of the last recompute with their band labels, inherent first.
+
+    Empty until the finding has been priced. Bands are 1-based (NIST SP 800-30 style), the
+    labels are the heat map's.
+    """
+    titles = (
+        ("inherent", "Inherent (no controls)"),
+        ("current", "Current (implemented and verified plans)"),
+        ("projected", "Projected (with approved and proposed plans)"),
+    )
+    views = []
+    for key, title in titles:
+        view = (finding.risk or {}).get(key)
+        if not view:
+            continue
+        likelihood, impact = view.get("likelihood_band"), view.get("impact_band")
+        views.append(
+            {
+                "key": key,
+                "title": title,
+                "view": view,
+                "likelihood": LIKELIHOOD_LABELS[likelihood - 1] if likelihood in range(1, 6) else "",
+                "impact": IMPACT_LABELS[impact - 1] if impact in range(1, 6) else "",
+            }
+        )
+    return views
+
+
+@dataclass(frozen=True)
+class CoveringPlan:
+    """A plan that addresses a finding, how (``scope``) and how much it reduces its threat.
+
+    ``scope`` is "finding" (the plan lists this finding), "target" (it covers the asset the finding
+    sits on, or an end of its flow) or "system" (system-wide). ``effectiveness`` is the library's
+    probability reduction of the plan's control against this threat, None when it has none.
+    """
+
+    plan: MitigationPlan
+    scope: str
+    effectiveness: Decimal | None
+
+
+def finding_plans(*, finding: Finding) -> list[CoveringPlan]:
+    """Plans of the finding's system that address it, newest first, in any status.
+
+    A plan counts when it lists the finding, or when its control works against the finding's
+    threat and it covers the target the way ``mitigations.selectors.plan_controls_for`` puts a
+    control in force (system-wide; scoped to the asset; scoped to a finding on that asset).
+    Five queries, whatever the number of plans.
+    """
+    effect = dict(
+        ThreatControl.objects.filter(threat_id=finding.template_id).values_list("control_id", "effectiveness")
+    )
+    direct = set(
+        MitigationPlan.findings.through.objects.filter(finding_id=finding.pk).values_list(
+            "mitigationplan_id", flat=True
+        )
+    )
+    plans = list(
+        MitigationPlan.objects.filter(system_id=finding.system_id)
+        .filter(Q(pk__in=direct) | Q(control_id__in=list(effect)))
+        .select_related("control", "owner")
+        .order_by("-created_at", "-pk")
+    )
+    ends = {finding.asset_id} if finding.asset_id else set()
+    if finding.flow is not None:
+        ends |= {finding.flow.source_id, finding.flow.target_id}
+    scoped_ids = [p.pk for p in plans if p.pk not in direct and not p.system_wide]
+    covering: set[int] = set()
+    if scoped_ids and ends:
+        covering.update(
+            MitigationPlan.assets.through.objects.filter(
+                mitigationplan_id__in=scoped_ids, asset_id__in=ends
+            ).values_list("mitigationplan_id", flat=True)
+        )
+        covering.update(
+            MitigationPlan.findings.through.objects.filter(mitigationplan_id__in=scoped_ids)
+            .filter(
+                Q(finding__asset_id__in=ends)
+                | Q(finding__flow__source_id__in=ends)
+                | Q(finding__flow__target_id__in=ends)
+            )
+            .values_list("mitigationplan_id", flat=True)
+        )
+    result = []
+    for plan in plans:
+        if plan.pk in direct:
+            scope = "finding"
+        elif plan.system_wide:
+            scope = "system"
+        elif plan.pk in covering:
+            scope = "target"
+        else:
+            continue
+        result.append(CoveringPlan(plan, scope, effect.get(plan.control_id)))
+    return result
+
+
+def finding_acceptances(*, finding: Finding) -> QuerySet[RiskAcceptance]:
+    """Every acceptance of the finding's risk, newest first (at most one is active)."""
+    return RiskAcceptance.objects.filter(finding=finding).order_by("-created_at", "-pk")

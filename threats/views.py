@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -91,7 +92,7 @@ def control_detail(request: HttpRequest, code: str) -> HttpResponse:
 def finding_list(request: HttpRequest, slug: str) -> HttpResponse:
     system = system_get(user=request.user, slug=slug)
     status = _param(request, "status", set(FindingStatus.values))
-    findings = selectors.finding_list(system=system, status=status)
+    findings = selectors.finding_list(system=system, status=status).annotate(comment_count=Count("comments"))
     return render(
         request,
         "threats/finding_list.html",

@@ -31,6 +31,7 @@ from mitigations.services.transitions import plan_transition
 from tests.api.conftest import client_for
 from tests.factories import MembershipFactory, UserFactory
 from threats.models import Finding
+from threats.services.comments import finding_comment_add
 from threats.services.library import library_seed
 from threats.services.recompute import system_recompute
 from workbench.choices import JobKind, Role
@@ -221,6 +222,18 @@ def transition(state: str, allowed: tuple[str, ...], body: dict[str, Any] | None
     return {"post": Rule(allowed, kwargs=plan_in(state), body=lambda w: body or {})}
 
 
+def on_finding(w: World) -> dict[str, Any]:
+    return {"slug": w.system.slug, "pk": w.findings[0].pk}
+
+
+def on_finding_comment(w: World) -> dict[str, Any]:
+    """A comment by ``pete`` (not a persona): only the team admin may remove it."""
+    comment = w._once(
+        "finding-comment", lambda: finding_comment_add(actor=w.pete, finding=w.findings[0], body="Matrix comment.")
+    )
+    return {**on_finding(w), "comment_id": comment.pk}
+
+
 RULES: dict[str, dict[str, Rule]] = {
     # Open documentation.
     "api-schema": {"get": replace(EVERYONE, query="?format=json")},  # JSON renders faster than YAML
@@ -268,6 +281,11 @@ RULES: dict[str, dict[str, Rule]] = {
         "get": Rule(PERSONAS, kwargs=lambda w: {"code": w.library_code("M-RATE-QUOTA")}, outsider=None)
     },
     "system-findings": {"get": READ},
+    "system-finding-comments": {
+        "get": Rule(MEMBERS, kwargs=on_finding),
+        "post": Rule(("owner", "editor", "risk_owner"), ok=201, kwargs=on_finding, body=lambda w: {"body": "Matrix"}),
+    },
+    "system-finding-comment-detail": {"delete": Rule(("owner",), ok=204, kwargs=on_finding_comment)},
     "system-risk": {"get": READ},
     "system-recompute": {"post": Rule(("owner", "editor", "risk_owner"), ok=202, body=lambda w: {})},
     "system-attack-paths": {"get": READ},

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.e2e.conftest import with_password
 from tests.factories import MembershipFactory, TeamFactory, UserFactory, make_system
-from threats.models import ThreatTemplate
+from threats.models import Finding, ThreatTemplate
+from threats.services.comments import finding_comment_add
 from threats.services.library import library_seed
 from workbench.choices import AssetKind, Role
 from workbench.services.elements import asset_save
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for_finding(system_id: int, timeout: float = 60.0) -> Finding:
+    """The system's first finding, once the recompute (in-process, or a worker in CI) wrote it."""
+    deadline = time.monotonic() + timeout
+    while (finding := Finding.objects.filter(system_id=system_id).order_by("pk").first()) is None:
+        assert time.monotonic() < deadline, "no finding was computed"
+        time.sleep(0.2)
+    return finding
 
 
 def test_main_pages_are_clean_under_the_strict_csp(login, live_server, tasks, screenshots, watch):
@@ -34,10 +46,14 @@ def test_main_pages_are_clean_under_the_strict_csp(login, live_server, tasks, sc
     )
     threat = ThreatTemplate.objects.order_by("code").first()
     slug = system.slug
+    finding = wait_for_finding(system.pk)
+    # Escaped on the page: were it not, the strict CSP would report the inline script and fail the test.
+    finding_comment_add(actor=owner, finding=finding, body="<script>alert('comment')</script> Needs review.")
     pages = {
         "dashboard": "/",
         "system-no-editor": f"/systems/{slug}/?editor=off",
         "findings": f"/systems/{slug}/findings/",
+        "finding": f"/systems/{slug}/findings/{finding.pk}/",
         "plans": f"/systems/{slug}/plans/",
         "plan-new": f"/systems/{slug}/plans/new/",
         "acceptances": f"/systems/{slug}/acceptances/",

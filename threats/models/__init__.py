@@ -1,6 +1,7 @@
 """Models of the threat app, one module per aggregate."""
 
 from threats.models.atlas import AtlasMitigation, AtlasRelease, AtlasTactic, AtlasTechnique
+from threats.models.comments import FindingComment
 from threats.models.diagrams import DiagramKind, DiagramState, RenderedDiagram, SystemAttackPaths, SystemDiagram
 from threats.models.findings import Finding, FindingStatus
 from threats.models.library import LibraryState, TargetType, ThreatTemplate
@@ -14,6 +15,7 @@ __all__ = [
     "DiagramKind",
     "DiagramState",
     "Finding",
+    "FindingComment",
     "FindingStatus",
     "LibraryState",
     "RenderedDiagram",

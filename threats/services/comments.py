@@ -1,0 +1,114 @@
+"""Adding and removing comments on findings.
+
+The role rule is the one of plan comments (``mitigations.services.plans.plan_comment``): editors,
+risk owners and admins write, viewers read. A comment changes no element of the model and no risk
+figure, so neither service bumps ``System.version`` (no recompute is queued); each writes one
+audit event on the system instead, which is how comments reach the system's activity feed.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from threats.models import Finding, FindingComment
+from threats.models.comments import MAX_BODY
+from workbench.choices import Role
+from workbench.services.audit import audit_record
+from workbench.services.common import Actor, role_of
+
+COMMENT_ROLES = frozenset({Role.EDITOR, Role.RISK_OWNER, Role.ADMIN})
+FINDING_OBJECT = "finding"
+
+
+def clean_body(body: str | None) -> str:
+    """The stripped text (CR LF as LF), or a ValidationError on ``body``: empty, too long or with a NUL."""
+    text = (body or "").replace("\r\n", "\n").strip()
+    if not text or len(text) > MAX_BODY:
+        raise ValidationError({"body": f"Write a comment of 1 to {MAX_BODY} characters."})
+    if "\x00" in text:  # PostgreSQL cannot store it; forms and serializers refuse it too
+        raise ValidationError({"body": "A comment cannot contain NUL characters."})
+    return text
+
+
+def can_comment(*, actor: Actor, finding: Finding) -> bool:
+    return role_of(actor=actor, team=finding.system.team) in COMMENT_ROLES
+
+
+def may_remove(*, role: str | None, actor: Actor, comment: FindingComment) -> bool:
+    """A team admin removes any comment; an author removes their own while they may still comment.
+
+    Takes the actor's role in the comment's team, so a page can decide for many comments at once.
+    """
+    if role == Role.ADMIN:
+        return True
+    return role in COMMENT_ROLES and comment.author_id is not None and comment.author_id == actor.pk
+
+
+def can_remove(*, actor: Actor, comment: FindingComment) -> bool:
+    return may_remove(role=role_of(actor=actor, team=comment.team), actor=actor, comment=comment)
+
+
+@transaction.atomic
+def finding_comment_add(*, actor: Actor, finding: Finding, body: str) -> FindingComment:
+    """Comment on ``finding`` as ``actor``; returns the saved comment.
+
+    Raises PermissionDenied for viewers and non-members, ValidationError on ``body`` for an empty
+    or over-long text (nothing is written then). Side effect: one "comment" audit event on the
+    finding, in the same transaction. The system version is left alone.
+    """
+    if not can_comment(actor=actor, finding=finding):
+        raise PermissionDenied("Viewers cannot comment.")
+    text = clean_body(body)
+    comment = FindingComment(
+        team_id=finding.team_id,
+        system_id=finding.system_id,
+        finding=finding,
+        author_id=actor.pk,
+        author_name=actor.get_username(),
+        body=text,
+    )
+    comment.full_clean()
+    comment.save()
+    audit_record(
+        team=finding.system.team,
+        actor=actor,
+        verb="comment",
+        object_type=FINDING_OBJECT,
+        object_id=finding.pk,
+        object_repr=str(finding),
+        after={"comment_id": comment.pk, "comment": text},
+        system=finding.system,
+    )
+    return comment
+
+
+@transaction.atomic
+def finding_comment_remove(*, actor: Actor, comment: FindingComment) -> None:
+    """Delete a comment (its author, or a team admin); a comment already gone is a no-op.
+
+    The "remove_comment" audit event keeps the removed text, so the record of what was said
+    survives the row. Raises PermissionDenied for anyone else. No version bump.
+    """
+    if not can_remove(actor=actor, comment=comment):
+        raise PermissionDenied("Only the author or a team admin can remove a comment.")
+    # Locked and re-read: of two removals racing, the second finds nothing and records nothing.
+    locked = FindingComment.objects.select_for_update(of=("self",)).select_related(
+        "finding__template", "finding__system__team"
+    )
+    row = locked.filter(pk=comment.pk).first()
+    if row is None:
+        return
+    finding = row.finding
+    before = {"comment_id": row.pk, "comment": row.body, "author": row.author_name}
+    row.delete()
+    audit_record(
+        team=finding.system.team,
+        actor=actor,
+        verb="remove_comment",
+        object_type=FINDING_OBJECT,
+        object_id=finding.pk,
+        object_repr=str(finding),
+        before=before,
+        system=finding.system,
+    )

@@ -1,0 +1,92 @@
+"""The finding page (threat, target, why, risk, plans, acceptance) and its comments.
+
+Thin adapters: a selector reads (another team's system or finding is a 404), a form shapes the
+comment, one service writes. Viewers read; editors, risk owners and admins comment (the plan
+comment rule); a bad comment re-renders the page with the form error as a 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from mitigations import workflow
+from threats import selectors
+from threats.forms import FindingCommentForm
+from threats.models import Finding, FindingStatus
+from threats.services.comments import (
+    COMMENT_ROLES,
+    can_comment,
+    finding_comment_add,
+    finding_comment_remove,
+    may_remove,
+)
+from workbench.choices import EDIT_ROLES
+from workbench.services.common import role_of
+from workbench.views.helpers import add_service_errors
+
+
+def _page_url(finding: Finding) -> str:
+    return reverse("threats:finding_detail", kwargs={"slug": finding.system.slug, "pk": finding.pk})
+
+
+def _render(request: HttpRequest, finding: Finding, form: FindingCommentForm, status: int = 200) -> HttpResponse:
+    role = role_of(actor=request.user, team=finding.system.team)
+    context: dict[str, Any] = {
+        "system": finding.system,
+        "finding": finding,
+        "risk_views": selectors.finding_risk_views(finding),
+        "plans": selectors.finding_plans(finding=finding),
+        "acceptances": list(selectors.finding_acceptances(finding=finding)[:50]),
+        "comments": [
+            (comment, may_remove(role=role, actor=request.user, comment=comment)) for comment in finding.comments.all()
+        ],
+        "comment_form": form,
+        "can_comment": role in COMMENT_ROLES,
+        "can_accept": role in workflow.APPROVER_ROLES and finding.status == FindingStatus.OPEN,
+        "can_plan": role in EDIT_ROLES and finding.status != FindingStatus.NOT_APPLICABLE,
+    }
+    return render(request, "threats/finding_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def finding_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    finding = selectors.finding_get(user=request.user, slug=slug, pk=pk)
+    return _render(request, finding, FindingCommentForm())
+
+
+@login_required
+@require_POST
+def finding_comment(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Add a comment, then redirect to the page's comments (PRG); 400 with the error otherwise."""
+    finding = selectors.finding_get(user=request.user, slug=slug, pk=pk)
+    if not can_comment(actor=request.user, finding=finding):
+        raise PermissionDenied("Viewers cannot comment.")
+    form = FindingCommentForm(request.POST)
+    if form.is_valid():
+        try:
+            finding_comment_add(actor=request.user, finding=finding, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect(f"{_page_url(finding)}#comments")
+    return _render(request, finding, form, status=400)
+
+
+@login_required
+@require_POST
+def finding_comment_delete(request: HttpRequest, slug: str, pk: int, comment_id: int) -> HttpResponse:
+    """Remove a comment (its author or a team admin; anyone else gets a 403)."""
+    finding = selectors.finding_get(user=request.user, slug=slug, pk=pk)
+    comment = selectors.finding_comment_get(finding=finding, pk=comment_id)
+    finding_comment_remove(actor=request.user, comment=comment)
+    messages.success(request, "Comment removed.")
+    return redirect(f"{_page_url(finding)}#comments")
