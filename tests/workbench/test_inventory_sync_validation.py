@@ -285,3 +285,36 @@ def test_sync_accepts_an_asset_exactly_when_the_model_would(
         model_ok = False
     event(f"accepted={model_ok}")
     assert (answer.status_code == 200) == model_ok, answer.body
+
+
+# --- what is stored is what was sent, whatever the text ---------------------------------------
+
+# Text the sync accepts: printable, no NUL, no lone surrogates; quotes, backslashes, braces and
+# commas are what the array literals of the PostgreSQL writer must escape.
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\"\\{},' "), min_size=1, max_size=40
+).filter(lambda s: s.strip() == s and s.isprintable())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(TEXT, min_size=1, max_size=4, unique=True), tags=st.lists(TEXT, max_size=5), text=TEXT)
+def test_synced_text_is_stored_exactly_and_a_resync_changes_nothing(system, editor, names, tags, text):
+    items = [
+        {"external_id": f"t{i}", "kind": "object_store", "name": name, "description": text, "tags": tags}
+        for i, name in enumerate(names)
+    ]
+    flows = [
+        {"source": "t0", "target": f"t{i}", "protocol": text[:40], "description": text} for i in range(1, len(items))
+    ]
+    payload = {"source": "hyp", "mode": "full", "assets": items, "flows": flows}
+
+    first = inventory_sync(actor=editor, system=system, data=payload)
+    assert first.status_code == 200, first.body
+    stored = {a.external_id: a for a in Asset.objects.filter(system=system, source="hyp")}
+    for item in items:
+        row = stored[item["external_id"]]
+        assert (row.name, row.description, row.tags) == (item["name"], text, tags)
+    for flow_row in system.flows.filter(origin="hyp"):
+        assert (flow_row.protocol, flow_row.description) == (text[:40], text)
+    again = inventory_sync(actor=editor, system=system, data=payload)
+    assert again.body["changed"] is False, again.body["summary"]

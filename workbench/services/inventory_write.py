@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.db import connection, models
 
 from workbench.models import Asset, DataFlow, System
@@ -68,7 +69,8 @@ def array_literal(field: models.Field[Any, Any], values: list[Any]) -> str:
     300,000 strings, measured). One comprehension per column type keeps the Python side cheap.
     """
     if isinstance(field, models.JSONField):
-        items = ["NULL" if v is None else _quoted(json.dumps(v)) for v in values]
+        # orjson: 10,000 small json.dumps calls cost more than the INSERT they feed.
+        items = ["NULL" if v is None else _quoted(orjson.dumps(v).decode()) for v in values]
     elif isinstance(field, models.BooleanField):
         items = ["NULL" if v is None else ("t" if v else "f") for v in values]
     elif isinstance(field, models.IntegerField | models.DecimalField | models.ForeignKey):
