@@ -23,6 +23,7 @@
 
   EditorModel.prototype.load = function (graph) {
     this.version = graph.version;
+    this.riskVersion = graph.risk_version;  // the results version the findings below belong to
     this.canEdit = !!graph.can_edit;
     this.choices = graph.choices || { kind: [], authentication: [] };
     this.findings = graph.findings || {};

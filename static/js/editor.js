@@ -26,6 +26,9 @@
 
   function nodeId(kind, key) { return kind.charAt(0) + "_" + key; }
 
+  /* Performance marks of the first load, read by bench/editor.py (graph parsed, canvas built, drawn). */
+  function mark(name) { if (window.performance && performance.mark) performance.mark(name); }
+
   function parseNodeId(id) {
     var kind = { z: "zone", a: "asset", f: "flow" }[id.charAt(0)];
     var raw = id.slice(2);
@@ -65,30 +68,26 @@
     return out;
   }
 
-  var STYLE = [
-    { selector: "node", style: { "label": "data(label)", "font-size": 11, "text-valign": "center",
-      "text-wrap": "ellipsis", "text-max-width": 110, "min-zoomed-font-size": 6 } },
-    { selector: "node.asset", style: { "shape": "round-rectangle", "width": 120, "height": 44,
-      "background-color": "#e8eefc", "border-width": 1, "border-color": "#2f5bd3" } },
-    { selector: "node.asset.crown", style: { "border-width": 3, "border-color": "#b3261e" } },
-    { selector: "node.asset.pending", style: { "border-style": "dashed" } },
-    { selector: "node.zone", style: { "shape": "round-rectangle", "background-opacity": 0.06,
-      "background-color": "#1d2330", "border-color": "#5d6678", "border-style": "dashed",
-      "text-valign": "top", "text-halign": "center", "font-weight": "bold", "padding": 18 } },
-    { selector: "node.zone.trust0", style: { "background-color": "#b3261e" } },
-    { selector: "edge", style: { "width": 1.5, "curve-style": "bezier", "target-arrow-shape": "triangle",
-      "line-color": "#7b8497", "target-arrow-color": "#7b8497", "label": "data(label)", "font-size": 9,
-      "min-zoomed-font-size": 9, "text-rotation": "autorotate" } },
-    { selector: "edge.insecure", style: { "line-color": "#c9662b", "target-arrow-color": "#c9662b" } },
-    { selector: "edge.bidirectional", style: { "source-arrow-shape": "triangle", "source-arrow-color": "#7b8497" } },
-    { selector: ":selected", style: { "border-color": "#ffbf47", "border-width": 4, "line-color": "#ffbf47",
-      "target-arrow-color": "#ffbf47" } },
-  ];
+  var Canvas = window.WorkbenchCanvas;
 
   function editorComponent() {
     var cy = null;       // not reactive: Alpine must never proxy Cytoscape
     var model = null;
     var connectFrom = null;
+    var big = false;                        // the canvas was made for more than Canvas.BIG elements
+    var edgeClasses = Canvas.FULL_DETAIL;   // the detail classes every edge carries now
+
+    /* Follow the zoom with a big graph's edge detail (a restyle of every edge, so only on a change). */
+    function syncEdgeDetail() {
+      var want = Canvas.edgeDetail(big, cy.zoom());
+      if (want === edgeClasses) return;
+      var edges = cy.edges();
+      cy.batch(function () {
+        edges.removeClass(Canvas.FULL_DETAIL);
+        if (want) edges.addClass(want);
+      });
+      edgeClasses = want;
+    }
 
     return {
       state: "loading",
@@ -130,6 +129,7 @@
           if (model && model.pendingCount()) { event.preventDefault(); event.returnValue = ""; }
         });
         this.fetchGraph().then(function (graph) {
+          mark("editor-graph-loaded");
           model = new window.WorkbenchEditorModel(graph);
           self.draw();
         }).catch(function (err) { self.fail(err); });
@@ -253,22 +253,24 @@
         var self = this;
         var container = this.$refs.canvas;
         var elements = this.elementsFor();
+        if (!cy) big = elements.length > Canvas.BIG;
+        edgeClasses = Canvas.edgeDetail(big, cy ? cy.zoom() : 0);
+        if (edgeClasses) elements.forEach(function (e) { if (e.group === "edges") e.classes += " " + edgeClasses; });
         if (cy) {
-          var pan = cy.pan();
-          var zoom = cy.zoom();
-          cy.elements().remove();
-          cy.add(elements);
-          cy.viewport({ zoom: zoom, pan: pan });
+          Canvas.patchCanvas(cy, elements);
         } else {
-          var big = elements.length > 800;
-          cy = window.cytoscape({ container: container, elements: elements, style: STYLE,
-            layout: { name: "preset", fit: true, padding: 30 }, wheelSensitivity: 0.3,
+          cy = window.cytoscape({ container: container, style: Canvas.STYLE, wheelSensitivity: 0.3,
             textureOnViewport: big, hideEdgesOnViewport: big, pixelRatio: big ? 1 : "auto",
             boxSelectionEnabled: false, minZoom: 0.05, maxZoom: 4 });
+          cy.add(elements);
+          cy.fit(cy.elements(), 30);
           if (cy.zoom() > 1.2) { cy.zoom(1.2); cy.center(); }
+          syncEdgeDetail();
+          mark("editor-cy-created");
           cy.on("tap", "node, edge", function (event) { self.onTap(event.target); });
           cy.on("tap", function (event) { if (event.target === cy) self.select("", ""); });
           cy.on("dragfree", "node.asset", function (event) { self.onDragged(event.target); });
+          cy.on("zoom", syncEdgeDetail);
         }
         this.syncMeta();
         if (this.selectedKind) this.select(this.selectedKind, this.selectedKey);
@@ -277,7 +279,7 @@
           self.state = "ready";
           self.status = self.nextStatus || ("Version " + model.version + (model.pendingCount() ? "" : " · all changes saved"));
           self.nextStatus = "";
-          if (window.performance && performance.mark) performance.mark("editor-rendered");
+          mark("editor-rendered");
         });
         cy.resize();
       },
@@ -384,12 +386,28 @@
           el.data("label", fields.name);
           if (kind === "asset") {
             var parent = fields.zone ? nodeId("zone", fields.zone) : null;
-            if (parent && cy.getElementById(parent).nonempty()) el.move({ parent: parent });
-            else if (!parent) el.move({ parent: null });
+            var moved = (el.data("parent") || null) !== parent;  // a move re-creates the node: not per keystroke
+            if (moved && parent && cy.getElementById(parent).nonempty()) el.move({ parent: parent });
+            else if (moved && !parent) el.move({ parent: null });
           }
         }
         this.selectedTitle = this.selectedTitle.split(": ")[0] + ": " + fields.name;
-        this.fillPicker();
+        this.renameOption(kind, this.selectedKey, fields.name);
+      },
+
+      /* A rename touches its own option(s), not the 2,000 of a big graph (fillPicker rebuilds all). */
+      renameOption: function (kind, key, name) {
+        var value = nodeId(kind, key);
+        var label = name || "(unnamed)";
+        var picker = this.$refs.picker;
+        var i;
+        for (i = 0; picker && i < picker.options.length; i++) {
+          if (picker.options[i].value === value) picker.options[i].textContent = label;
+        }
+        var flowTarget = this.$refs.flowTarget;
+        for (i = 0; kind === "asset" && flowTarget && i < flowTarget.options.length; i++) {
+          if (flowTarget.options[i].value === String(key)) flowTarget.options[i].textContent = name;
+        }
       },
 
       addAsset: function () {
@@ -507,7 +525,6 @@
             var key = self.selectedKey;
             if (typeof key === "string" && b.refs && b.refs[key]) key = b.refs[key];
             model.clearPending();
-            self.loadedRiskVersion = undefined;  // the next poll reloads findings once results land
             window.dispatchEvent(new CustomEvent("workbench:saved", { detail: { version: b.version } }));
             return self.fetchGraph().then(function (graph) {
               model.load(graph);
@@ -558,16 +575,16 @@
       /* The poller saw a new version or new results: refresh findings of a clean editor. */
       onVersion: function (detail) {
         /* Reload when the results version differs from the one the drawn findings were read
-           under (unknown right after a save), not only on a change the poller itself saw: a
-           worker may finish between the save's own reload and the next poll. */
+           under (the graph says which), not only on a change the poller itself saw: a worker
+           may finish between the save's own reload and the next poll. A graph that is already
+           current is not fetched and drawn a second time (issue 8: that redraw of a big system
+           cost as much as the first one). */
         if (!model || this.saving || model.pendingCount()) return;
-        if (!detail.riskChanged && detail.riskVersion === this.loadedRiskVersion) return;
+        if (detail.riskVersion === model.riskVersion) return;
         var self = this;
-        var riskVersion = detail.riskVersion;
         this.fetchGraph().then(function (graph) {
           if (model.pendingCount()) return;
           model.load(graph);
-          self.loadedRiskVersion = riskVersion;
           self.draw();
         });
       },

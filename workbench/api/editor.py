@@ -1,8 +1,10 @@
 """API v1 reads of the diagram editor: the whole graph in one answer, and a cheap version probe.
 
 ``GET /systems/{slug}/graph/`` gives the editor everything it draws (zones, assets, flows, saved
-positions) plus the findings of every element for the side panel, as flat ``values()`` rows: a
-system of 500 assets and 1,500 flows must load in well under a second, so no per-row serializer.
+positions) plus the findings of every element for the side panel and ``risk_version``, the results
+version those findings belong to (so a poll that brings nothing new redraws nothing), as flat
+``values()`` rows: a system of 500 assets and 1,500 flows must load in well under a second, so no
+per-row serializer.
 The ``ETag`` is the system version, which the editor sends back in ``If-Match`` on its batch.
 
 ``GET /systems/{slug}/version/`` is what every open system page polls every few seconds to tell
@@ -20,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from threats.models import Finding, FindingStatus
+from threats.models import Finding, FindingStatus, SystemRisk
 from threats.selectors_risk import risk_freshness
 from workbench.api.base import SLUG_PARAMETER, SystemScopedMixin
 from workbench.api.etags import version_etag
@@ -57,6 +59,7 @@ GRAPH = inline_serializer(
     "EditorGraph",
     {
         "version": serializers.IntegerField(),
+        "risk_version": serializers.IntegerField(),
         "can_edit": serializers.BooleanField(),
         "zones": serializers.ListField(child=serializers.DictField()),
         "assets": serializers.ListField(child=serializers.DictField()),
@@ -110,8 +113,12 @@ class SystemGraphView(SystemScopedMixin, APIView):  # type: ignore[misc]  # DRF 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         system = self.get_system()
         positions = AssetPosition.objects.filter(system=system).values_list("asset_id", "x", "y")
+        # Read before the findings: if results land in between, the editor sees an older version
+        # than its findings and reloads once more, never the other way round (a stale panel).
+        risk_version = SystemRisk.objects.filter(system=system).values_list("computed_version", flat=True).first()
         data = {
             "version": system.version,
+            "risk_version": risk_version or 0,
             "can_edit": user_can_edit(user=request.user, team=system.team)
             and not getattr(request.auth, "read_only", False),
             "zones": list(TrustZone.objects.filter(system=system).values(*ZONE_KEYS)),

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from threats.selectors_risk import dashboard_by_team, dashboard_risk, risk_summary, top_risks
@@ -16,6 +17,7 @@ from workbench.choices import EDIT_ROLES
 from workbench.forms import SystemForm
 from workbench.models import Team
 from workbench.services.systems import system_create, system_delete, system_update
+from workbench.views import tables
 from workbench.views.helpers import add_service_errors, system_for_write
 
 
@@ -67,18 +69,35 @@ def system_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def system_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    system = selectors.system_with_elements(user=request.user, slug=slug)
+    """The system page: header, diagram editor, risk, diagrams, activity and paged element tables.
+
+    An htmx request aimed at one table (``HX-Target: assets`` from its pager or filter) gets
+    only that table back, so paging a 1,500-flow table never re-renders or reloads the rest.
+    """
+    system = selectors.system_with_counts(user=request.user, slug=slug)
     can_edit = selectors.user_can_edit(user=request.user, team=system.team)
+    target = request.headers.get("HX-Target", "") if request.headers.get("HX-Request") == "true" else ""
+    if target in tables.TABLE_KINDS:
+        table = tables.element_table(system=system, kind=target, params=request.GET)
+        context = {"system": system, "can_edit": can_edit, "table": table}
+        return _varies_by_htmx(render(request, f"workbench/_{target}_table.html", context))
     context = {
         "system": system,
         "can_edit": can_edit,
+        "tables": tables.element_tables(system=system, params=request.GET),
         "summary": risk_summary(system=system),
         "top": top_risks(system=system),
         "activity": selectors.system_activity(system=system),
         # ``?editor=off`` serves the page without the diagram island (bench/editor.py's baseline).
         "editor_enabled": request.GET.get("editor") != "off",
     }
-    return render(request, "workbench/system_detail.html", context)
+    return _varies_by_htmx(render(request, "workbench/system_detail.html", context))
+
+
+def _varies_by_htmx(response: HttpResponse) -> HttpResponse:
+    """One URL answers with the page or one table: caches (and the back button) must tell them apart."""
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 @login_required

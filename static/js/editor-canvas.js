@@ -1,0 +1,94 @@
+/*
+ * The editor's canvas helpers: Cytoscape style, level of detail for big graphs, and patching a
+ * drawn graph in place (window.WorkbenchCanvas, used by editor.js).
+ *
+ * Issue 8 made a system of 500 assets and 1,500 flows open in well under 3 s; what that took on
+ * the canvas side lives here: plain edges until arrows and labels can be seen, and local edits
+ * that touch only the elements they change. No Alpine, no DOM.
+ */
+(function () {
+  "use strict";
+
+  /* Above this many elements the canvas trades detail for speed (issue 8: 500 assets, 1,500 flows). */
+  var BIG = 800;
+  /* Level of detail of a big graph's edges, by zoom (highest first). At the zoom that fits 500
+     assets an arrowhead is a pixel and a 9px label is not drawn at all (min-zoomed-font-size 9),
+     yet routing 1,500 bezier curves and measuring 1,500 labels took a third of the first draw: a
+     big graph starts with plain lines and gets arrows, then labels, once they can be seen. */
+  var EDGE_DETAIL = [[1, "detailed labelled"], [0.4, "detailed"]];
+  var FULL_DETAIL = "detailed labelled";
+
+  function edgeDetail(big, zoom) {
+    if (!big) return FULL_DETAIL;
+    for (var i = 0; i < EDGE_DETAIL.length; i++) {
+      if (zoom >= EDGE_DETAIL[i][0]) return EDGE_DETAIL[i][1];
+    }
+    return "";
+  }
+
+  function isZoneJson(e) { return e.group === "nodes" && /^zone\b/.test(e.classes); }
+
+  /* Bring an existing canvas in line with freshly built element JSON, touching only what changed:
+     rebuilding a 2,000-element graph on every local edit cost as much as the first draw (issue 8).
+     Order matters: new zones exist before nodes move into them, nodes leave a zone before it is
+     removed (removing a compound node removes its children), and edges come last. */
+  function patchCanvas(cy, elements) {
+    var wanted = {};
+    elements.forEach(function (e) { wanted[e.data.id] = e; });
+    var fresh = elements.filter(function (e) { return cy.getElementById(e.data.id).empty(); });
+    cy.batch(function () {
+      cy.add(fresh.filter(isZoneJson));
+      cy.nodes().forEach(function (node) {
+        var want = wanted[node.id()];
+        if (want && (node.data("parent") || null) !== (want.data.parent || null)) node.move({ parent: want.data.parent || null });
+      });
+      cy.edges().forEach(function (edge) {
+        var want = wanted[edge.id()];
+        if (want && want.data.source === edge.data("source") && want.data.target === edge.data("target")) return;
+        edge.remove();  // gone, or its ends changed (Cytoscape fixes an edge's ends when it is created)
+        if (want) fresh.push(want);
+      });
+      cy.nodes().filter(function (node) { return !wanted[node.id()]; }).remove();
+      cy.elements().forEach(function (el) {
+        var want = wanted[el.id()];
+        if (el.data("label") !== want.data.label) el.data("label", want.data.label);
+        el.classes(want.classes);
+        if (want.position && (el.position("x") !== want.position.x || el.position("y") !== want.position.y)) {
+          el.position(want.position);
+        }
+      });
+      cy.add(fresh.filter(function (e) { return e.group === "nodes" && !isZoneJson(e); }));
+      cy.add(fresh.filter(function (e) { return e.group === "edges"; }));
+    });
+  }
+
+  var STYLE = [
+    { selector: "node", style: { "label": "data(label)", "font-size": 11, "text-valign": "center",
+      "text-wrap": "ellipsis", "text-max-width": 110, "min-zoomed-font-size": 6 } },
+    { selector: "node.asset", style: { "shape": "round-rectangle", "width": 120, "height": 44,
+      "background-color": "#e8eefc", "border-width": 1, "border-color": "#2f5bd3" } },
+    { selector: "node.asset.crown", style: { "border-width": 3, "border-color": "#b3261e" } },
+    { selector: "node.asset.pending", style: { "border-style": "dashed" } },
+    { selector: "node.zone", style: { "shape": "round-rectangle", "background-opacity": 0.06,
+      "background-color": "#1d2330", "border-color": "#5d6678", "border-style": "dashed",
+      "text-valign": "top", "text-halign": "center", "font-weight": "bold", "padding": 18 } },
+    { selector: "node.zone.trust0", style: { "background-color": "#b3261e" } },
+    { selector: "edge", style: { "width": 1.5, "curve-style": "haystack", "line-color": "#7b8497" } },
+    { selector: "edge.detailed", style: { "curve-style": "bezier", "target-arrow-shape": "triangle",
+      "target-arrow-color": "#7b8497" } },
+    { selector: "edge.labelled, edge:selected", style: { "label": "data(label)", "font-size": 9,
+      "min-zoomed-font-size": 9, "text-rotation": "autorotate" } },
+    { selector: "edge.insecure", style: { "line-color": "#c9662b", "target-arrow-color": "#c9662b" } },
+    { selector: "edge.detailed.bidirectional", style: { "source-arrow-shape": "triangle", "source-arrow-color": "#7b8497" } },
+    { selector: ":selected", style: { "border-color": "#ffbf47", "border-width": 4, "line-color": "#ffbf47",
+      "target-arrow-color": "#ffbf47" } },
+  ];
+
+  window.WorkbenchCanvas = {
+    BIG: BIG,
+    FULL_DETAIL: FULL_DETAIL,
+    STYLE: STYLE,
+    edgeDetail: edgeDetail,
+    patchCanvas: patchCanvas,
+  };
+})();
