@@ -127,7 +127,7 @@ class PostgresWriter:
         qn = connection.ops.quote_name
         names, fixed = list(rows[0]), list(constants)
         varying, constant = self._fields(model, names), self._fields(model, fixed)
-        # Placeholders in text order: the constants of the SELECT list, then the arrays.
+        # Query parameters, in the order their %s appear: the constants of the SELECT list, then the arrays.
         params = [self._scalar(field, constants[name]) for name, field in zip(fixed, constant, strict=True)]
         params += [
             array_literal(field, [row[name] for row in rows]) for name, field in zip(names, varying, strict=True)
@@ -156,7 +156,7 @@ class PostgresWriter:
         assert pk is not None
         names, fixed = list(rows[0][1]), list(constants)
         varying, constant = self._fields(model, names), self._fields(model, fixed)
-        # Placeholders in text order: the constants of the SET list, then the arrays.
+        # Query parameters, in the order their %s appear: the constants of the SET list, then the arrays.
         params = [self._scalar(field, constants[name]) for name, field in zip(fixed, constant, strict=True)]
         params.append(array_literal(pk, [row_pk for row_pk, _ in rows]))
         params += [
