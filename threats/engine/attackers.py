@@ -10,12 +10,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from threats.engine.vocab import OC_LEVELS
+from threats.engine.vocab import ACTOR_TYPES, OC_LEVELS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttackerData:
     """Who attacks, with which RAND operational capacity, from where, and how often.
+
+    ``actor_type``: external, insider (staff with legitimate access), supplier (vendor,
+    contractor or licensee staff, or whoever controls a third-party source) or physical (can
+    touch facilities or hardware); threats declare which types can realise them.
 
     ``entry_zone_ids``: zones the attacker starts in. A trust-level-0 zone means "on the
     internet"; any other zone means inside it (every asset of that zone is reached with
@@ -28,6 +32,7 @@ class AttackerData:
     id: int
     name: str = ""
     capability: str = "OC2"
+    actor_type: str = "external"
     entry_zone_ids: tuple[int, ...] = ()
     entry_asset_ids: tuple[int, ...] = ()
     attempts_per_year: float = 1.0
@@ -36,5 +41,7 @@ class AttackerData:
         # Refuse bad data here: a typo in the capability would otherwise silently price at zero.
         if self.capability not in OC_LEVELS:
             raise ValueError(f"attacker {self.id}: capability {self.capability!r} is not one of {OC_LEVELS}")
+        if self.actor_type not in ACTOR_TYPES:
+            raise ValueError(f"attacker {self.id}: actor type {self.actor_type!r} is not one of {sorted(ACTOR_TYPES)}")
         if not math.isfinite(self.attempts_per_year) or self.attempts_per_year < 0:
             raise ValueError(f"attacker {self.id}: attempts_per_year must be a finite number >= 0")

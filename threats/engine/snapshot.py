@@ -22,15 +22,32 @@ class ZoneData:
     parent_id: int | None = None
 
 
+Money = tuple[float, float, float]  # (min, most likely, max) in the system's currency
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AssetData:
-    """An asset with the theft-relevant properties the rules speak about."""
+    """An asset with the theft-relevant properties and relations the engines read.
+
+    Relations (risk method v2, ``docs/risk-method.md``):
+    ``hosted_on_id``: the machine a service or agent runs on (for a data asset it is read as a
+    stored copy when ``stored_on`` is empty, the v1 meaning). ``stored_on``: stores or hosts that
+    each hold a persistent copy of this data asset, the first being the system of record.
+    ``loaded_on``: hosts that hold it in memory while in use (decrypted). ``serves``: models whose
+    answers this endpoint, gateway or agent returns. ``replication_value``: what a functional
+    clone of this model is worth (None: the engine's estimate, below ``value``).
+    ``compute_cost_per_day``: what an abuser can burn through this endpoint per day (None: the
+    library default). ``instances``: identical instances (each holds its own copy).
+    """
 
     id: int
     name: str = ""
     kind: str = "object_store"
     zone_id: int | None = None
     hosted_on_id: int | None = None
+    stored_on: tuple[int, ...] = ()
+    loaded_on: tuple[int, ...] = ()
+    serves: tuple[int, ...] = ()
     internet_facing: bool = False
     authentication: str = "sso"
     mfa: bool = False
@@ -42,6 +59,10 @@ class AssetData:
     logging: bool = False
     monitored: bool = False
     third_party: bool = False
+    runs_untrusted_code: bool = False
+    prompt_cache_shared: bool = False
+    streaming: bool = False
+    instances: int = 1
     personnel: str = ""
     criticality: int = 3
     size_gb: float | None = None
@@ -49,11 +70,18 @@ class AssetData:
     value_min: float = 0.0
     value_likely: float = 0.0
     value_max: float = 0.0
+    replication_value: Money | None = None
+    compute_cost_per_day: Money | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FlowData:
-    """A directed flow; ``carries`` names the assets whose content travels on it."""
+    """A flow from ``source_id`` to ``target_id``, the way its main payload moves.
+
+    ``initiator`` says which side opens the connection ("source" or "target"): CI pulling
+    packages from an index is a flow index -> CI initiated by the target. ``carries`` names the
+    data assets whose content travels on it; ``bidirectional`` means payload moves both ways.
+    """
 
     id: int
     name: str = ""
@@ -64,6 +92,7 @@ class FlowData:
     encrypted: bool = True
     bidirectional: bool = False
     carries: tuple[int, ...] = ()
+    initiator: str = "source"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,6 +21,7 @@ ASSET_KINDS: frozenset[str] = frozenset(
         "inference_endpoint",
         "api_gateway",
         "ai_agent",
+        "agent_tool",
         "vector_store",
         "model_registry",
         "object_store",
@@ -51,14 +52,24 @@ DATA_KINDS: frozenset[str] = frozenset(
 )
 HUMAN_ROLE = "human_role"
 
-AUTHENTICATIONS: frozenset[str] = frozenset({"none", "password", "api_key", "sso", "mtls"})
-OUTPUT_GRANULARITIES: frozenset[str] = frozenset({"", "label", "score", "logits"})
+# "token": a bearer token, often long-lived or shared; "iam": cloud IAM (signed requests with role
+# or workload credentials). Federated logins (OIDC, OAuth, SAML) count as "sso", client
+# certificates as "mtls" (importers map those names).
+AUTHENTICATIONS: frozenset[str] = frozenset({"none", "password", "api_key", "token", "sso", "mtls", "iam"})
+# What one answer reveals, from least to most: generated text only (logprobs and logit bias off),
+# a top-1 label, scores for some classes, log-probabilities or raw logits; embedding vectors are
+# their own kind of answer. "" means the asset is not a query interface.
+OUTPUT_GRANULARITIES: frozenset[str] = frozenset({"", "text", "label", "score", "logits", "embeddings"})
 MODEL_CLASSES: frozenset[str] = frozenset({"", "classifier", "regressor", "llm", "embedding", "other"})
 PERSONNEL: frozenset[str] = frozenset({"", "employee", "contractor", "licensee", "vendor"})
 # The personnel types a person can actually have; "" means "not a person".
 PERSONNEL_TYPES: frozenset[str] = PERSONNEL - {""}
 
 OC_LEVELS: tuple[str, ...] = ("OC1", "OC2", "OC3", "OC4", "OC5")
+# Who an attacker profile is (DESIGN.md §4.2): threats declare which of these can realise them.
+ACTOR_TYPES: frozenset[str] = frozenset({"external", "insider", "supplier", "physical"})
+# Which side of a flow opens the connection.
+INITIATORS: frozenset[str] = frozenset({"source", "target"})
 STRIDE_LETTERS: frozenset[str] = frozenset("STRIDE")
 CONTROL_TYPES: frozenset[str] = frozenset({"preventive", "detective", "corrective"})
 TARGET_TYPES: frozenset[str] = frozenset({"asset", "flow"})
