@@ -14,6 +14,13 @@ from workbench.models.teams import Team
 from workbench.querysets import ElementQuerySet
 
 
+class ChainScheme(models.IntegerChoices):
+    """How an event's hash was computed; verification follows the scheme stored on the row."""
+
+    SHA256 = 1, "SHA-256 (legacy)"
+    HMAC = 2, "HMAC-SHA256"
+
+
 class AuditEvent(models.Model):
     """Who did what to which object, with a before/after diff; written only by services."""
 
@@ -37,6 +44,8 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Default 1 so rows written before migration 0008 read as legacy; services always write HMAC.
+    scheme = models.PositiveSmallIntegerField(choices=ChainScheme.choices, default=ChainScheme.SHA256)
 
     objects = ElementQuerySet.as_manager()
 

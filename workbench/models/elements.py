@@ -26,6 +26,7 @@ from workbench.choices import (
 from workbench.models.system import System
 from workbench.models.teams import Team
 from workbench.querysets import ElementQuerySet
+from workbench.validators import validate_plain_name
 
 NAME_MAX = 120
 MONEY = {"max_digits": 18, "decimal_places": 2, "validators": [MinValueValidator(Decimal(0))]}
@@ -45,7 +46,7 @@ class TrustZone(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="zones")
-    name = models.CharField(max_length=NAME_MAX)
+    name = models.CharField(max_length=NAME_MAX, validators=[validate_plain_name])
     trust_level = models.PositiveSmallIntegerField(validators=[MaxValueValidator(4)], default=2)
     parent = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children")
     description = models.TextField(blank=True, max_length=2000)
@@ -91,7 +92,7 @@ class Asset(models.Model):
         related_name="hosted_assets",
         help_text="For data assets: the store or host where this content lives.",
     )
-    name = models.CharField(max_length=NAME_MAX)
+    name = models.CharField(max_length=NAME_MAX, validators=[validate_plain_name])
     kind = models.CharField(max_length=32, choices=AssetKind.choices)
     description = models.TextField(blank=True, max_length=5000)
     criticality = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(5)])
@@ -176,7 +177,7 @@ class DataFlow(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="flows")
-    name = models.CharField(max_length=NAME_MAX)
+    name = models.CharField(max_length=NAME_MAX, validators=[validate_plain_name])
     source = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="outgoing_flows")
     target = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="incoming_flows")
     protocol = models.CharField(max_length=40, blank=True)
@@ -231,7 +232,7 @@ class AttackerProfile(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="attackers")
-    name = models.CharField(max_length=NAME_MAX)
+    name = models.CharField(max_length=NAME_MAX, validators=[validate_plain_name])
     capability = models.CharField(max_length=3, choices=Capability.choices, default=Capability.OC2)
     entry_zones = models.ManyToManyField(TrustZone, blank=True, related_name="attackers")
     entry_assets = models.ManyToManyField(Asset, blank=True, related_name="attackers")

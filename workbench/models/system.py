@@ -11,14 +11,17 @@ from django.urls import reverse
 
 from workbench.models.teams import Team
 from workbench.querysets import SystemQuerySet
+from workbench.validators import validate_plain_name
 
 
 class System(models.Model):
     """One threat model; ``version`` increases in the same transaction as every change."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="systems")
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120, validators=[validate_plain_name])
+    # Unique per team, not site-wide: a global slug told a team whether another team had a system
+    # of the same name (the "-2" suffix). Every lookup by slug is scoped to the caller's teams.
+    slug = models.SlugField(max_length=80)
     description = models.TextField(blank=True, max_length=5000)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_systems"
@@ -42,6 +45,7 @@ class System(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["team", "name"], name="%(app_label)s_%(class)s_unique_name"),
+            models.UniqueConstraint(fields=["team", "slug"], name="%(app_label)s_%(class)s_unique_slug"),
         ]
 
     def __str__(self) -> str:

@@ -7,12 +7,13 @@ from django.db import models
 
 from workbench.choices import Role
 from workbench.querysets import TeamQuerySet
+from workbench.validators import validate_plain_name
 
 
 class Team(models.Model):
     """A workspace; every domain row belongs to exactly one team."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_plain_name])
     slug = models.SlugField(max_length=80, unique=True)
     # Sequence of the newest audit event; lets verify_audit notice a deleted tail of the chain.
     audit_head = models.PositiveBigIntegerField(default=0)
