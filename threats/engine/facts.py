@@ -16,11 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
+from threats.engine.jewels import is_jewel, placement
 from threats.engine.snapshot import AssetData, FlowData, SystemSnapshot
 from threats.engine.vocab import (
     ASSET_KINDS,
     AUTHENTICATIONS,
     HUMAN_ROLE,
+    INITIATORS,
     MODEL_CLASSES,
     OUTPUT_GRANULARITIES,
     PERSONNEL,
@@ -60,6 +62,10 @@ ASSET_ATTRIBUTES: Mapping[str, AttrSpec] = {
     "logging": _BOOL,
     "monitored": _BOOL,
     "third_party": _BOOL,
+    "runs_untrusted_code": _BOOL,
+    "prompt_cache_shared": _BOOL,
+    "streaming": _BOOL,
+    "instances": AttrSpec("int"),
     "rate_limit_per_minute": AttrSpec("int", nullable=True),
     "output_granularity": AttrSpec("enum", members=OUTPUT_GRANULARITIES),
     "model_class": AttrSpec("enum", members=MODEL_CLASSES),
@@ -78,6 +84,18 @@ ASSET_ATTRIBUTES: Mapping[str, AttrSpec] = {
     "exports_weights": _BOOL,
     "reachable_from_personnel": AttrSpec("set", members=PERSONNEL_TYPES),
     "is_crown_jewel": _BOOL,
+    # v2: where jewels live and what interfaces serve (docs/library-format.md, asset attributes)
+    "exposed": _BOOL,
+    "is_jewel": _BOOL,
+    "holds_copies": _BOOL,
+    "holds_stored_kinds": _KINDS,
+    "holds_loaded_kinds": _KINDS,
+    "holds_secondary_copies": _BOOL,
+    "serves_kinds": _KINDS,
+    "serves_trained_models": _BOOL,
+    "requested_by_kinds": _KINDS,
+    "requests_kinds": _KINDS,
+    "retrieves_jewels": _BOOL,
 }
 
 FLOW_ATTRIBUTES: Mapping[str, AttrSpec] = {
@@ -97,6 +115,13 @@ FLOW_ATTRIBUTES: Mapping[str, AttrSpec] = {
     "carries_kinds": _KINDS,
     "carries_weights": _BOOL,
     "leaves_organisation": _BOOL,
+    # v2
+    "initiator": AttrSpec("enum", members=INITIATORS),
+    "initiator_kind": AttrSpec("enum", nullable=True, members=ASSET_KINDS),
+    "responder_kind": AttrSpec("enum", nullable=True, members=ASSET_KINDS),
+    "carries_jewels": _BOOL,
+    "source_third_party": _BOOL,
+    "crosses_internet": _BOOL,
 }
 
 
@@ -159,31 +184,49 @@ def _derive(snapshot: SystemSnapshot) -> SystemFacts:
     kinds = [asset.kind for asset in assets]
     ends = [_end(asset, trust_by_zone) for asset in assets]
     hosts = [index.get(asset.hosted_on_id) if asset.hosted_on_id is not None else None for asset in assets]
+    where = placement(snapshot)
 
-    # Moves an attacker can make (graph rules): along a flow, both ways on a bidirectional flow,
-    # and from a host to the content hosted on it.
+    # Moves an attacker can make (graph rules): along a flow (the payload's way, and from the
+    # side that opens the connection to the side that answers), both ways on a bidirectional
+    # flow, and from a host to what runs or is kept on it.
     adjacency: list[list[int]] = [[] for _ in assets]
     hosts_kinds: defaultdict[int, set[str]] = defaultdict(set)
     for i, host in enumerate(hosts):
         if host is not None:
             adjacency[host].append(i)
             hosts_kinds[host].add(kinds[i])
+    for held in (where.stored, where.loaded):
+        for holder, jewels in held.items():
+            h = index[holder]
+            for j in jewels:
+                adjacency[h].append(index[j])
+                hosts_kinds[h].add(kinds[index[j]])
+    requested_by: defaultdict[int, set[str]] = defaultdict(set)
+    requests: defaultdict[int, set[str]] = defaultdict(set)
+    holds_jewels = {index[h] for held in (where.stored, where.loaded) for h in held}
+    retrieves: set[int] = set()
 
     inbound: defaultdict[int, set[str]] = defaultdict(set)
     outbound: defaultdict[int, set[str]] = defaultdict(set)
     unauth_in: set[int] = set()
     exports: set[int] = set()
-    flow_facts: dict[int, Attrs] = {}
+    flow_facts: dict[int, dict[str, Any]] = {}
+    jewels = frozenset(a.id for a in assets if is_jewel(a))
     for flow in snapshot.flows:
         src = index.get(flow.source_id)
         dst = index.get(flow.target_id)
         carried = _freeze(kinds[j] for j in map(index.get, flow.carries) if j is not None) if flow.carries else _EMPTY
         if src is not None and dst is not None:
             adjacency[src].append(dst)
-            if flow.bidirectional:
+            if flow.bidirectional or flow.initiator == "target":
                 adjacency[dst].append(src)
             outbound[src].add(kinds[dst])
             inbound[dst].add(kinds[src])
+            opener, answers = (dst, src) if flow.initiator == "target" else (src, dst)
+            requests[opener].add(kinds[answers])
+            requested_by[answers].add(kinds[opener])
+            if flow.authenticated and answers in holds_jewels:
+                retrieves.add(opener)
         if dst is not None and not flow.authenticated:
             unauth_in.add(dst)
         if src is not None and not carried.isdisjoint(WEIGHT_KINDS):
@@ -191,8 +234,18 @@ def _derive(snapshot: SystemSnapshot) -> SystemFacts:
         source = ends[src] if src is not None else _DANGLING
         target = ends[dst] if dst is not None else _DANGLING
         flow_facts[flow.id] = _flow_attrs(flow, source, target, carried)
+        flow_facts[flow.id].update(_flow_v2(flow, source, target, jewels))
 
     seeds = [i for i, end in enumerate(ends) if end.internet_facing or end.trust == 0]
+    # A person is exposed when mail, chat or another channel from an exposed asset reaches them.
+    phished = {
+        index[f.target_id]
+        for f in snapshot.flows
+        if f.target_id in index
+        and f.source_id in index
+        and kinds[index[f.target_id]] == HUMAN_ROLE
+        and (ends[index[f.source_id]].internet_facing or ends[index[f.source_id]].trust == 0)
+    }
     from_internet = reachable(adjacency, seeds)
     personnel_reach: defaultdict[int, set[str]] = defaultdict(set)
     for personnel in sorted(PERSONNEL_TYPES):
@@ -235,8 +288,40 @@ def _derive(snapshot: SystemSnapshot) -> SystemFacts:
             "unauthenticated_inbound": i in unauth_in,
             "exports_weights": i in exports,
             "reachable_from_personnel": _freeze(personnel_reach.get(i, ())),
+            "runs_untrusted_code": asset.runs_untrusted_code,
+            "prompt_cache_shared": asset.prompt_cache_shared,
+            "streaming": asset.streaming,
+            "instances": asset.instances,
+            "exposed": ends[i].internet_facing or ends[i].trust == 0 or (asset.kind == HUMAN_ROLE and i in phished),
+            "is_jewel": asset.id in jewels,
+            "holds_copies": i in holds_jewels or asset.id in where.own,
+            "holds_stored_kinds": _freeze(kinds[index[j]] for j in where.stored.get(asset.id, ())),
+            "holds_loaded_kinds": _freeze(kinds[index[j]] for j in where.loaded.get(asset.id, ())),
+            "holds_secondary_copies": bool(where.secondary.get(asset.id)),
+            "serves_kinds": _freeze(kinds[index[m]] for m in where.served.get(asset.id, ())),
+            "serves_trained_models": any(m in where.trained_on for m in where.served.get(asset.id, ())),
+            "requested_by_kinds": _freeze(requested_by.get(i, ())),
+            "requests_kinds": _freeze(requests.get(i, ())),
+            "retrieves_jewels": i in retrieves,
         }
     return SystemFacts(assets=asset_facts, flows=flow_facts)
+
+
+def _flow_v2(flow: FlowData, source: _End, target: _End, jewels: frozenset[int]) -> dict[str, Any]:
+    """Attributes of risk method v2: who opens the connection, and whether the flow crosses the
+    internet (an end exposed, in a trust-0 zone or run by a third party)."""
+    opener, answers = (target, source) if flow.initiator == "target" else (source, target)
+    ends = (source, target)
+    return {
+        "initiator": flow.initiator,
+        "initiator_kind": opener.kind,
+        "responder_kind": answers.kind,
+        "carries_jewels": any(c in jewels for c in flow.carries),
+        "source_third_party": source.third_party,
+        "crosses_internet": any(
+            e.kind is not None and (e.internet_facing or e.trust == 0 or e.third_party) for e in ends
+        ),
+    }
 
 
 class _End(NamedTuple):

@@ -45,8 +45,30 @@ class LibraryError(ValueError):
         self.errors = errors
 
 
+# -- v2 dataclasses: the contract between the library files and the risk engine ----------------
+# (docs/library-format.md describes the files; docs/risk-method.md what the engine does with them)
+
+Role = Literal["access", "theft", "enabler"]
+# Where the attacker must stand to try a technique, by role (docs/library-format.md, Positions).
+ACCESS_POSITIONS: frozenset[str] = frozenset(
+    {"exposed", "network", "credentials", "content", "payload", "escape", "approach", "physical"}
+)
+FLOW_ACCESS_POSITIONS: frozenset[str] = frozenset({"network", "credentials", "content", "payload"})
+THEFT_POSITIONS: frozenset[str] = frozenset({"control", "authorised", "held", "query", "physical", "cotenant"})
+FLOW_THEFT_POSITIONS: frozenset[str] = frozenset({"intercept"})
+YIELDS: frozenset[str] = frozenset({"stored", "loaded", "copies", "served", "retrievable", "carried"})
+LOSS_VALUES: frozenset[str] = frozenset({"value", "replication", "fraction"})
+QUERY_GOALS: frozenset[str] = frozenset({"clone", "parameters", "prompt", "data"})
+DEFAULT_CAPABILITY_DECAY = 0.7
+
+
 @dataclass(frozen=True, slots=True)
 class ControlDef:
+    """A control of the catalogue. ``pricing``: cost per covered element or once per system;
+    ``capability_decay``: multiplier on its effectiveness per OC level above ``rand_sl`` (a
+    measure RAND expects at SLn is designed against operators up to OCn); ``flows``: whether it
+    can be put in force on a flow."""
+
     code: str
     name: str
     description: str
@@ -56,14 +78,36 @@ class ControlDef:
     atlas_mitigations: tuple[str, ...]
     rand_sl: int
     asset_kinds: frozenset[str]  # empty: organisation-wide
+    pricing: str = "per_system"  # "per_element" | "per_system"
+    capability_decay: float = DEFAULT_CAPABILITY_DECAY
+    flows: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class ThreatControlDef:
+    """A control's effect on one threat: ``effectiveness[i]`` is the probability reduction against
+    an attacker of OC level i+1 (already decayed above the control's SL). ``on``: "any" counts
+    the control in force on the target (or either flow end) or system-wide; "jewel" only when it
+    is in force on the stolen jewel itself (a file's own encryption)."""
+
     control: str
-    effectiveness: float
+    effectiveness: tuple[float, float, float, float, float]
     evidence_source: str = ""
     evidence_figure: str = ""
+    on: str = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class LossDef:
+    """What a theft technique takes. ``form``: "theft" or "compute". For theft, ``yields`` says
+    which jewels (see YIELDS), ``value`` how they are priced (full value, the model's
+    replication value, or ``fraction`` of value); ``jewel_kinds`` optionally filters them."""
+
+    form: str
+    yields: str = ""
+    value: str = "value"
+    fraction: float = 1.0
+    jewel_kinds: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +118,28 @@ class ThreatDef:
     stride: tuple[str, ...]
     atlas: tuple[str, ...]
     owasp: tuple[str, ...]
-    rand_category: str
-    rand_vector: str
+    rand: tuple[tuple[str, str], ...]  # (category, vector) pairs; may be empty
     target: Target
     asset_kinds: frozenset[str]  # empty for flow threats
     rule: Rule
     base_probability: Mapping[str, float]  # OC1..OC5
     controls: tuple[ThreatControlDef, ...]
+    role: Role = "access"
+    actors: frozenset[str] = frozenset({"external", "insider", "supplier", "physical"})
+    position: str = "network"
+    loss: LossDef | None = None
+    query_goal: str = ""
+    boosts: tuple[str, ...] = ()
+    boost: float = 0.0
+
+    @property
+    def rand_category(self) -> str:
+        """The first RAND category (for summaries that show one); "" when none."""
+        return self.rand[0][0] if self.rand else ""
+
+    @property
+    def rand_vector(self) -> str:
+        return self.rand[0][1] if self.rand else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,8 +335,7 @@ def _parse_threat(raw: Any, where: str, control_codes: set[str]) -> ThreatDef:
         stride=stride,
         atlas=_str_list(m.get("atlas", []), f"{where}.atlas", ATLAS_TECHNIQUE),
         owasp=_str_list(m.get("owasp", []), f"{where}.owasp", OWASP_ID),
-        rand_category=category,
-        rand_vector=_choice(rand["vector"], f"{where}.rand.vector", RAND_VECTORS[category]),
+        rand=((category, _choice(rand["vector"], f"{where}.rand.vector", RAND_VECTORS[category])),),
         target=target,
         asset_kinds=frozenset(kinds),
         rule=rule,
@@ -321,7 +379,7 @@ def _threat_controls(raw: Any, path: str, control_codes: set[str]) -> tuple[Thre
             source = _str(evidence["source"], f"{where}.evidence.source")
             figure = _str(evidence.get("figure", ""), f"{where}.evidence.figure", allow_empty=True)
         effectiveness = _number(m["effectiveness"], f"{where}.effectiveness", 0.0, 1.0)
-        result.append(ThreatControlDef(code, effectiveness, source, figure))
+        result.append(ThreatControlDef(code, (effectiveness,) * 5, source, figure))
     return tuple(result)
 
 
