@@ -267,6 +267,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-risk-acceptances": {"task": "mitigations.expire_acceptances", "schedule": crontab(hour=0, minute=15)},
 }
 
+# --- Audit chain (docs/audit-chain.md) ------------------------------------------------------
+# Events are sealed with HMAC under a key kept out of the database: AUDIT_HMAC_KEY (at least 32
+# random characters; every host that writes events needs the same one), else a random key
+# generated once into AUDIT_KEY_FILE (the embedded default, like .secret_key).
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY")
+AUDIT_KEY_FILE = Path(env_str("AUDIT_KEY_FILE", str(BASE_DIR / ".audit_key")))
+# Signed chain-head checkpoints, appended one JSON line each; empty means one file per database
+# under var/audit-anchors/. Copy it (or the "workbench.audit.anchor" log) off the machine.
+AUDIT_ANCHOR_PATH = env_str("AUDIT_ANCHOR_PATH")
+# Every 10 minutes: anchor each team's chain head that moved since its last anchor.
+AUDIT_ANCHOR_SECONDS = env_int("AUDIT_ANCHOR_SECONDS", 600)
+CELERY_BEAT_SCHEDULE["anchor-audit-chains"] = {
+    "task": "workbench.anchor_audit_chains",
+    "schedule": AUDIT_ANCHOR_SECONDS,
+}
+
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ from celery import shared_task
 from workbench.choices import JobKind
 from workbench.models import Job, Team
 from workbench.services.audit import team_verify_audit
+from workbench.services.audit_anchor import audit_anchor_write
 from workbench.services.inventory import inventory_sync_run
 from workbench.services.jobs import job_create, job_fail, job_finish, job_start
 
@@ -41,6 +42,17 @@ def verify_audit_chain(self: Any, *, team_id: int, job_id: int | None = None) ->
         job.result = result
         job.save(update_fields=["result"])
     return {"job_id": job.pk, **result}
+
+
+@shared_task(name="workbench.anchor_audit_chains", soft_time_limit=300, time_limit=330)
+def anchor_audit_chains() -> dict[str, Any]:
+    """Periodic (beat, AUDIT_ANCHOR_SECONDS): append a signed anchor of every chain head that moved.
+
+    Idempotency: content key. A team whose newest anchor already names its current head is
+    skipped, so a second run (or a redelivery) appends nothing new.
+    """
+    run = audit_anchor_write(only_changed=True)
+    return {"written": len(run.written), "unchanged": run.unchanged, "skipped": run.skipped}
 
 
 @shared_task(
