@@ -30,6 +30,7 @@ class AssetKind(models.TextChoices):
     INFERENCE_ENDPOINT = "inference_endpoint", "Inference endpoint"
     API_GATEWAY = "api_gateway", "API gateway"
     AI_AGENT = "ai_agent", "AI agent"
+    AGENT_TOOL = "agent_tool", "AI agent tool / MCP server"
     VECTOR_STORE = "vector_store", "Vector store / RAG index"
     MODEL_REGISTRY = "model_registry", "Model registry"
     OBJECT_STORE = "object_store", "Object store"
@@ -53,7 +54,8 @@ class AssetKind(models.TextChoices):
 
 # Kinds whose content is the model itself: the default crown jewels (DESIGN.md §5).
 WEIGHT_KINDS = frozenset({AssetKind.MODEL_WEIGHTS, AssetKind.CHECKPOINT, AssetKind.ADAPTER})
-# Kinds that are data rather than places; they live on a host asset (``hosted_on``).
+# Kinds that are data rather than places. They live in copies on other assets (``AssetCopy``:
+# stored on stores or hosts, loaded in memory on hosts), never ``hosted_on`` one.
 DATA_KINDS = frozenset(
     {
         AssetKind.MODEL_WEIGHTS,
@@ -67,19 +69,30 @@ DATA_KINDS = frozenset(
 )
 
 
+# Kinds that answer queries about the models they serve (``Asset.serves``); an abuser burns their
+# compute, so they alone carry a compute cost per day.
+SERVING_KINDS = frozenset({AssetKind.INFERENCE_ENDPOINT, AssetKind.API_GATEWAY, AssetKind.AI_AGENT})
+
+
 class Authentication(models.TextChoices):
     NONE = "none", "None (anonymous)"
     PASSWORD = "password", "Password"
-    API_KEY = "api_key", "API key / token"
+    API_KEY = "api_key", "API key (static, per client)"
+    TOKEN = "token", "Bearer token (often long-lived or shared)"
     SSO = "sso", "Single sign-on"
     MTLS = "mtls", "Mutual TLS / workload identity"
+    IAM = "iam", "Cloud IAM (signed requests, roles)"
 
 
 class OutputGranularity(models.TextChoices):
+    """What one answer of a query interface reveals, from least to most."""
+
     NONE = "", "Not an interface"
-    LABEL = "label", "Labels or text only"
-    SCORE = "score", "Top-k scores / confidences"
-    LOGITS = "logits", "Full logits / logprobs / embeddings"
+    TEXT = "text", "Generated text only (no logprobs)"
+    LABEL = "label", "Top-1 label / class"
+    SCORE = "score", "Scores / top-k probabilities"
+    LOGITS = "logits", "Logprobs / logits"
+    EMBEDDINGS = "embeddings", "Embedding vectors"
 
 
 class ModelClass(models.TextChoices):
@@ -107,6 +120,29 @@ class Capability(models.TextChoices):
     OC3 = "OC3", "OC3 cybercrime syndicate or insider"
     OC4 = "OC4", "OC4 leading cyber-capable institution"
     OC5 = "OC5", "OC5 top-priority state operation"
+
+
+class ActorType(models.TextChoices):
+    """Who an attacker profile is (DESIGN.md §4.2); threats declare which types can realise them."""
+
+    EXTERNAL = "external", "External"
+    INSIDER = "insider", "Insider (staff with legitimate access)"
+    SUPPLIER = "supplier", "Supplier (vendor, contractor, licensee, third-party source)"
+    PHYSICAL = "physical", "Physical (can touch facilities or hardware)"
+
+
+class Initiator(models.TextChoices):
+    """Which end of a data flow opens the connection (the flow itself points the way its payload moves)."""
+
+    SOURCE = "source", "Source opens the connection (push)"
+    TARGET = "target", "Target opens the connection (pull)"
+
+
+class CopyMode(models.TextChoices):
+    """How an asset holds a copy of a data asset."""
+
+    STORED = "stored", "Stored (persistent copy)"
+    LOADED = "loaded", "Loaded in memory while in use"
 
 
 class JobKind(models.TextChoices):

@@ -30,3 +30,8 @@ def test_property_vocabularies_match() -> None:
 
 def test_capability_levels_match() -> None:
     assert tuple(choices.Capability.values) == vocab.OC_LEVELS
+
+
+def test_actor_types_and_initiators_match() -> None:
+    assert frozenset(choices.ActorType.values) == vocab.ACTOR_TYPES
+    assert frozenset(choices.Initiator.values) == vocab.INITIATORS

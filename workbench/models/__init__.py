@@ -1,6 +1,7 @@
 """Domain models of the modelling app (DESIGN.md §3), one module per aggregate."""
 
 from workbench.models.audit import AuditEvent
+from workbench.models.copies import AssetCopy
 from workbench.models.elements import Asset, AttackerProfile, DataFlow, TrustZone
 from workbench.models.inventory import InventorySync
 from workbench.models.jobs import Job
@@ -11,6 +12,7 @@ from workbench.models.teams import ApiToken, Membership, Team
 __all__ = [
     "ApiToken",
     "Asset",
+    "AssetCopy",
     "AssetPosition",
     "AttackerProfile",
     "AuditEvent",

@@ -16,12 +16,22 @@ from django.db import models
 from django.db.models import Q
 
 from workbench.choices import (
+    ActorType,
     AssetKind,
     Authentication,
     Capability,
+    Initiator,
     ModelClass,
     OutputGranularity,
     Personnel,
+)
+from workbench.models.rules import (
+    COMPUTE_COST_FIELDS,
+    MODEL_KIND_VALUES,
+    REPLICATION_FIELDS,
+    SERVING_KIND_VALUES,
+    asset_money_errors,
+    hosted_on_error,
 )
 from workbench.models.system import System
 from workbench.models.teams import Team
@@ -30,6 +40,7 @@ from workbench.validators import validate_plain_name
 
 NAME_MAX = 120
 MONEY = {"max_digits": 18, "decimal_places": 2, "validators": [MinValueValidator(Decimal(0))]}
+OPTIONAL_MONEY = {**MONEY, "null": True, "blank": True}
 
 
 def validate_tags(value: Any) -> None:
@@ -78,8 +89,22 @@ class TrustZone(models.Model):
                 node = node.parent
 
 
+def _all_or_none_ordered(names: tuple[str, str, str]) -> Q:
+    low, likely, high = names
+    none = Q(**{f"{name}__isnull": True for name in names})
+    ordered = Q(**{f"{name}__isnull": False for name in names}) & Q(
+        **{f"{low}__lte": models.F(likely), f"{likely}__lte": models.F(high)}
+    )
+    return none | ordered
+
+
 class Asset(models.Model):
-    """Something an attacker may steal or pass through: data, a service, a host or a person."""
+    """Something an attacker may steal or pass through: data, a service, a host or a person.
+
+    Data assets (``DATA_KINDS``) live in copies on other assets (``AssetCopy``: stored on,
+    loaded on); ``hosted_on`` is the machine a service or agent runs on. An endpoint ``serves``
+    models: querying it can clone their function without reaching their weights.
+    """
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="assets")
@@ -90,7 +115,7 @@ class Asset(models.Model):
         null=True,
         blank=True,
         related_name="hosted_assets",
-        help_text="For data assets: the store or host where this content lives.",
+        help_text="For services and agents: the machine they run on. Data assets have copies instead.",
     )
     name = models.CharField(max_length=NAME_MAX, validators=[validate_plain_name])
     kind = models.CharField(max_length=32, choices=AssetKind.choices)
@@ -107,13 +132,46 @@ class Asset(models.Model):
     rate_limited = models.BooleanField(default=False)
     rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
     output_granularity = models.CharField(
-        max_length=8, choices=OutputGranularity.choices, default=OutputGranularity.NONE, blank=True
+        max_length=10, choices=OutputGranularity.choices, default=OutputGranularity.NONE, blank=True
     )
     model_class = models.CharField(max_length=12, choices=ModelClass.choices, default=ModelClass.NONE, blank=True)
     logging = models.BooleanField(default=False)
     monitored = models.BooleanField(default=False, help_text="Alerts on anomalous use are reviewed.")
     third_party = models.BooleanField(default=False, help_text="Operated by another organisation.")
+    runs_untrusted_code = models.BooleanField(
+        default=False, help_text="Runs code that users supply or an agent writes from untrusted input."
+    )
+    prompt_cache_shared = models.BooleanField(
+        default=False, help_text="The prompt / KV cache is shared across users or tenants (timing side channel)."
+    )
+    streaming = models.BooleanField(default=False, help_text="Answers are streamed token by token.")
+    instances = models.PositiveIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="Identical instances (a fleet of hosts, devices); each holds its own copy of what is stored on it.",
+    )
     personnel = models.CharField(max_length=12, choices=Personnel.choices, default=Personnel.NONE, blank=True)
+    # What a functional clone of a model is worth (distillation, extraction through what serves it).
+    replication_value_min = models.DecimalField(**OPTIONAL_MONEY)  # type: ignore[arg-type]
+    replication_value_likely = models.DecimalField(
+        **OPTIONAL_MONEY,  # type: ignore[arg-type]
+        help_text="Models only: what a functional clone is worth (min / likely / max, each ≤ the value).",
+    )
+    replication_value_max = models.DecimalField(**OPTIONAL_MONEY)  # type: ignore[arg-type]
+    # What an abuser can burn per day through an interface that runs a model (cost harvesting).
+    compute_cost_min = models.DecimalField(**OPTIONAL_MONEY)  # type: ignore[arg-type]
+    compute_cost_likely = models.DecimalField(
+        **OPTIONAL_MONEY,  # type: ignore[arg-type]
+        help_text="Endpoints, gateways, agents: compute an abuser can burn per day (min / likely / max).",
+    )
+    compute_cost_max = models.DecimalField(**OPTIONAL_MONEY)  # type: ignore[arg-type]
+    serves = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="served_by",
+        help_text="Endpoints, gateways, agents: the models whose answers they return.",
+    )
     size_gb = models.DecimalField(
         max_digits=12, decimal_places=3, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
     )
@@ -137,6 +195,25 @@ class Asset(models.Model):
                 condition=Q(value_min__lte=models.F("value_likely")) & Q(value_likely__lte=models.F("value_max")),
                 name="%(app_label)s_%(class)s_value_ordered",
             ),
+            # The database keeps what asset_money_errors() says, for writers that bypass clean().
+            models.CheckConstraint(
+                condition=_all_or_none_ordered(REPLICATION_FIELDS)
+                & (
+                    Q(replication_value_min__isnull=True)
+                    | Q(
+                        kind__in=sorted(MODEL_KIND_VALUES),
+                        replication_value_min__lte=models.F("value_min"),
+                        replication_value_likely__lte=models.F("value_likely"),
+                        replication_value_max__lte=models.F("value_max"),
+                    )
+                ),
+                name="%(app_label)s_%(class)s_replication_value_valid",
+            ),
+            models.CheckConstraint(
+                condition=_all_or_none_ordered(COMPUTE_COST_FIELDS)
+                & (Q(compute_cost_min__isnull=True) | Q(kind__in=sorted(SERVING_KIND_VALUES))),
+                name="%(app_label)s_%(class)s_compute_cost_valid",
+            ),
         ]
         indexes = [models.Index(fields=["system", "kind"])]
 
@@ -158,12 +235,18 @@ class Asset(models.Model):
                 errors["hosted_on"] = "The host belongs to another system."
             elif self.pk is not None and self.hosted_on_id == self.pk:
                 errors["hosted_on"] = "An asset cannot be hosted on itself."
+            elif problem := hosted_on_error(self.kind, self.hosted_on.kind):
+                errors["hosted_on"] = problem
         if self.external_id and not self.source:
             errors["source"] = "An external id needs a source."
         if self.rate_limit_per_minute is not None and not self.rate_limited:
             errors["rate_limit_per_minute"] = "Set 'rate limited' when giving a rate limit."
         if self.mfa and self.authentication == Authentication.NONE:
             errors["mfa"] = "MFA needs an authentication method."
+        money = {name: getattr(self, name) for name in ("kind", *REPLICATION_FIELDS, *COMPUTE_COST_FIELDS)}
+        money |= {"value_min": self.value_min, "value_likely": self.value_likely, "value_max": self.value_max}
+        for name, message in asset_money_errors(money).items():
+            errors.setdefault(name, message)
         if errors:
             raise ValidationError(errors)
 
@@ -171,9 +254,21 @@ class Asset(models.Model):
     def value_range(self) -> tuple[Decimal, Decimal, Decimal]:
         return (self.value_min, self.value_likely, self.value_max)
 
+    def audit_relations(self) -> dict[str, list[int]]:
+        """Where the copies of this asset are, for audit snapshots (``services.common.snapshot``):
+        holder ids per mode, stored ones in order (the first is the system of record)."""
+        state: dict[str, list[int]] = {"stored_on": [], "loaded_on": []}
+        for holder_id, mode in self.copies.order_by("mode", "position", "pk").values_list("holder_id", "mode"):
+            state[f"{mode}_on"].append(holder_id)
+        return state
+
 
 class DataFlow(models.Model):
-    """A directed flow between two assets of the same system; zone crossing is derived."""
+    """A flow between two assets of the same system, pointing the way its main payload moves.
+
+    ``initiator`` says which end opens the connection: a GPU host pulling weights from a
+    registry is a flow registry -> host opened by the target. Zone crossing is derived.
+    """
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="flows")
@@ -184,6 +279,12 @@ class DataFlow(models.Model):
     authenticated = models.BooleanField(default=True)
     encrypted = models.BooleanField(default=True)
     bidirectional = models.BooleanField(default=False)
+    initiator = models.CharField(
+        max_length=6,
+        choices=Initiator.choices,
+        default=Initiator.SOURCE,
+        help_text="Which end opens the connection; the flow points the way its payload moves.",
+    )
     carries = models.ManyToManyField(Asset, blank=True, related_name="carried_by")
     description = models.TextField(blank=True, max_length=2000)
     origin = models.CharField("source system", max_length=64, blank=True, default="")
@@ -234,6 +335,12 @@ class AttackerProfile(models.Model):
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="attackers")
     name = models.CharField(max_length=NAME_MAX, validators=[validate_plain_name])
     capability = models.CharField(max_length=3, choices=Capability.choices, default=Capability.OC2)
+    actor_type = models.CharField(
+        max_length=8,
+        choices=ActorType.choices,
+        default=ActorType.EXTERNAL,
+        help_text="Insiders misuse the access they hold; suppliers act through what they supply.",
+    )
     entry_zones = models.ManyToManyField(TrustZone, blank=True, related_name="attackers")
     entry_assets = models.ManyToManyField(Asset, blank=True, related_name="attackers")
     attempts_per_year = models.DecimalField(
