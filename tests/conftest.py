@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -25,6 +27,7 @@ from tests.factories import (
     UserFactory,
     make_system,
 )
+from tests.service_plugin import _in_ci
 from workbench.choices import AssetKind, Role
 from workbench.models import (
     ApiToken,
@@ -39,6 +42,28 @@ from workbench.models import (
 )
 
 PERSONAS = ("owner", "editor", "viewer", "risk_owner", "outsider")
+
+
+def find_shared(relative: str) -> Path:
+    """A file of the third-party data kept beside the checkout (``settings.SHARED_DIR``, ``../shared``).
+
+    That folder is not part of the repository, so a fresh clone has none: a test that needs it
+    is skipped there with the missing path as the reason, and fails under ``CI=true``, where the
+    data is expected (DESIGN.md §8). Tests that only need ATLAS names use the shipped data instead.
+    """
+    path = Path(settings.SHARED_DIR) / relative
+    if path.is_file():
+        return path
+    reason = f"needs {relative} from the shared data folder, not found at {path} (set SHARED_DIR to its location)"
+    if _in_ci():
+        pytest.fail(f"{reason}; CI=true: missing shared data is a failure, not a skip", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_path() -> Callable[[str], Path]:
+    """``shared_path("reference/ATLAS.yaml")``: the path, or skip (fail under CI=true); see find_shared."""
+    return find_shared
 
 
 def _member(team: Team, role: str, username: str) -> Any:

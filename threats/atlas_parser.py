@@ -40,6 +40,7 @@ MAX_DEPTH = 64  # the real file nests 7 deep; the cap also keeps the composer of
 TACTIC_ID = re.compile(r"AML\.TA\d{4}")
 TECHNIQUE_ID = re.compile(r"AML\.T\d{4}(?:\.\d{3})?")
 MITIGATION_ID = re.compile(r"AML\.M\d{4}")
+CASE_STUDY_ID = re.compile(r"AML\.CS\d{4}")
 
 _NULL = "tag:yaml.org,2002:null"
 _KEPT_TAGS = (_NULL, "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
@@ -78,12 +79,21 @@ class Mitigation:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseStudy:
+    """An ATLAS case study (AML.CSnnnn): only its id and name are kept, not its summary or procedure."""
+
+    atlas_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class AtlasData:
     version: str
     tactics: tuple[Tactic, ...]
     techniques: tuple[Technique, ...]
     mitigations: tuple[Mitigation, ...]
     notes: tuple[str, ...]  # quirks that were repaired, for the import report
+    case_studies: tuple[CaseStudy, ...] = ()
 
 
 # --- Loading ---------------------------------------------------------------------------------
@@ -222,17 +232,25 @@ def _list(obj: dict[str, Any], key: str, where: str, *, required: bool = False) 
     return value
 
 
-def _objects(matrix: dict[str, Any], key: str, id_pattern: re.Pattern[str]) -> list[tuple[str, dict[str, Any]]]:
-    """The ``(id, mapping)`` pairs of one matrix section, ids checked for shape and uniqueness."""
+def _objects(
+    container: dict[str, Any],
+    key: str,
+    id_pattern: re.Pattern[str],
+    *,
+    noun: str = "",
+    where_container: str = "ATLAS matrix",
+    required: bool = True,
+) -> list[tuple[str, dict[str, Any]]]:
+    """The ``(id, mapping)`` pairs of one section, ids checked for shape and uniqueness."""
     pairs: list[tuple[str, dict[str, Any]]] = []
     seen: set[str] = set()
-    for index, obj in enumerate(_list(matrix, key, "ATLAS matrix", required=True)):
+    for index, obj in enumerate(_list(container, key, where_container, required=required)):
         where = f"{key}[{index}]"
         if not isinstance(obj, dict):
             raise AtlasFormatError(f"{where} should be a mapping, found {_kind(obj)}.")
         atlas_id = _text(obj, "id", where)
         if not id_pattern.fullmatch(atlas_id):
-            raise AtlasFormatError(f"{where}: id {atlas_id[:40]!r} is not an ATLAS {key[:-1]} id.")
+            raise AtlasFormatError(f"{where}: id {atlas_id[:40]!r} is not an ATLAS {noun or key[:-1]} id.")
         if atlas_id in seen:
             raise AtlasFormatError(f"{where}: id {atlas_id} appears twice.")
         seen.add(atlas_id)
@@ -256,6 +274,7 @@ def _link_id(entry: Any) -> str | None:
 
 
 def _matrix(document: Any) -> tuple[str, dict[str, Any]]:
+    """The data version and the ATLAS matrix of a document known to be a mapping afterwards."""
     if not isinstance(document, dict):
         raise AtlasFormatError(f"Not an ATLAS data file: the top level is {_kind(document)}, not a mapping.")
     version = _text(document, "version", "ATLAS file", max_length=32)
@@ -268,7 +287,8 @@ def _matrix(document: Any) -> tuple[str, dict[str, Any]]:
 
 def parse_atlas(data: bytes) -> AtlasData:
     """Parse and check an ATLAS data file; raise AtlasFormatError naming the first problem."""
-    version, matrix = _matrix(load_yaml(data))
+    document = load_yaml(data)
+    version, matrix = _matrix(document)
     notes: list[str] = []
 
     tactics = [
@@ -320,4 +340,12 @@ def parse_atlas(data: bytes) -> AtlasData:
         name = _text(obj, "name", mid, max_length=200)
         mitigations.append(Mitigation(mid, name, _text(obj, "description", mid, required=False), category, unique))
 
-    return AtlasData(version, tuple(tactics), tuple(techniques), tuple(mitigations), tuple(notes))
+    # Case studies sit beside the matrices, at the top level; older exports and small test files
+    # have none, so the section is optional.
+    case_studies = tuple(
+        CaseStudy(cid, _text(obj, "name", cid, max_length=200))
+        for cid, obj in _objects(
+            document, "case-studies", CASE_STUDY_ID, noun="case study", where_container="ATLAS file", required=False
+        )
+    )
+    return AtlasData(version, tuple(tactics), tuple(techniques), tuple(mitigations), tuple(notes), case_studies)

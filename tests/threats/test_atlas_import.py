@@ -1,4 +1,8 @@
-"""ATLAS import: the real file lands completely and idempotently; hostile files write nothing."""
+"""ATLAS import: the real file lands completely and idempotently; hostile files write nothing.
+
+Tests about the upstream file's own contents read it from ``../shared`` (``shared_path``: skipped
+on a fresh clone, failing under CI=true); tests about behaviour use the shipped derived data.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ from typing import Any
 
 import pytest
 import yaml
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -20,8 +23,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from threats.atlas_parser import AtlasFormatError, parse_atlas
-from threats.models import AtlasMitigation, AtlasRelease, AtlasTactic, AtlasTechnique
-from threats.services.atlas import atlas_import, atlas_unknown_references
+from threats.models import AtlasCaseStudy, AtlasMitigation, AtlasRelease, AtlasTactic, AtlasTechnique
+from threats.services.atlas import SHIPPED_FILE, atlas_import, atlas_load_shipped, atlas_unknown_references
 
 BILLION_LAUGHS = b"lol0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + b"".join(
     f"lol{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]\n".encode() for n in range(1, 10)
@@ -43,12 +46,15 @@ matrices:
     category: [Policy]
     techniques: [{{id: AML.T0001, use: x}}, {{id: AML.T0001, use: again}}]
     ml-lifecycle: [Deployment, {{id: AML.T0001.000, use: misplaced}}]
+case-studies:
+- {{id: AML.CS0001, name: A case, summary: Long upstream prose., procedure: []}}
 """
 
 
 @pytest.fixture(scope="module")
-def atlas_bytes() -> bytes:
-    return (Path(settings.SHARED_DIR) / "reference" / "ATLAS.yaml").read_bytes()
+def atlas_bytes(shared_path: Any) -> bytes:
+    """The upstream export; the test is skipped without ../shared (fails under CI=true)."""
+    return shared_path("reference/ATLAS.yaml").read_bytes()
 
 
 def atlas_state() -> dict[str, Any]:
@@ -63,15 +69,22 @@ def atlas_state() -> dict[str, Any]:
         "mitigation_techniques": sorted(
             AtlasMitigation.techniques.through.objects.values_list("pk", "atlasmitigation_id", "atlastechnique_id")
         ),
+        "case_studies": list(AtlasCaseStudy.objects.values_list("pk", "atlas_id", "name")),
         "releases": list(AtlasRelease.objects.values_list("pk", "version", "imported_at", "counts")),
     }
 
 
 @pytest.mark.django_db
-def test_real_file_imports_16_tactics_170_techniques_35_mitigations(atlas_bytes: bytes) -> None:
+def test_real_file_imports_16_tactics_170_techniques_35_mitigations_57_case_studies(atlas_bytes: bytes) -> None:
     report = atlas_import(data=atlas_bytes)
 
-    assert (report.version, report.tactics, report.techniques, report.mitigations) == ("5.6.0", 16, 170, 35)
+    assert (report.version, report.tactics, report.techniques, report.mitigations, report.case_studies) == (
+        "5.6.0",
+        16,
+        170,
+        35,
+        57,
+    )
     assert (AtlasTactic.objects.count(), AtlasTechnique.objects.count(), AtlasMitigation.objects.count()) == (
         16,
         170,
@@ -80,7 +93,11 @@ def test_real_file_imports_16_tactics_170_techniques_35_mitigations(atlas_bytes:
     assert AtlasTechnique.objects.filter(parent__isnull=False).count() == 69
     assert AtlasTechnique.objects.get(atlas_id="AML.T0024.002").parent.atlas_id == "AML.T0024"
     assert AtlasRelease.objects.get().counts["mitigations"] == 35
-    assert (report.created, report.updated) == (16 + 170 + 35, 0)
+    assert (
+        AtlasCaseStudy.objects.get(atlas_id="AML.CS0056").name
+        == "Model Distillation Campaigns Targeting Anthropic Claude"
+    )
+    assert (report.created, report.updated) == (16 + 170 + 35 + 57, 0)
 
 
 @pytest.mark.django_db
@@ -149,12 +166,13 @@ def test_unquoted_dates_and_numbers_stay_text_and_quirks_are_repaired() -> None:
     assert atlas.tactics[0].name == "2022-01-24"
     assert atlas.techniques[1].tactic_ids == ("AML.TA0001",)  # inherited from the parent
     assert atlas.mitigations[0].technique_ids == ("AML.T0001", "AML.T0001.000")
+    assert [(c.atlas_id, c.name) for c in atlas.case_studies] == [("AML.CS0001", "A case")]
 
 
 @pytest.mark.django_db
 @pytest.mark.timeout(10)
-def test_billion_laughs_is_refused_quickly_without_memory_blowup(atlas_bytes: bytes) -> None:
-    atlas_import(data=atlas_bytes)
+def test_billion_laughs_is_refused_quickly_without_memory_blowup() -> None:
+    atlas_load_shipped()
     before = atlas_state()
     tracemalloc.start()
     started = time.perf_counter()
@@ -198,6 +216,8 @@ def test_non_atlas_input_is_refused_with_a_reason(data: bytes, message: str) -> 
         pytest.param(("{id: AML.T0001, use: x}", "{id: AML.T0777, use: x}"), "unknown id 'AML.T0777'", id="link"),
         pytest.param(("id: AML.T0001.000", "id: AML.T0001"), "appears twice", id="duplicate"),
         pytest.param(("AML.TA0001, name", "TA-1, name"), "not an ATLAS tactic id", id="bad-id"),
+        pytest.param(("id: AML.CS0001", "id: CS-1"), "not an ATLAS case study id", id="bad-case-study-id"),
+        pytest.param(("name: A case", "name: [A case]"), "AML.CS0001: 'name' should be a string", id="case-name"),
     ],
 )
 def test_inconsistent_atlas_is_refused_naming_the_object(change: tuple[str, str], message: str) -> None:
@@ -220,19 +240,18 @@ def test_python_object_tag_is_refused_and_never_run(monkeypatch: pytest.MonkeyPa
 
 
 @pytest.mark.django_db
-def test_unknown_references_lists_ids_atlas_lacks(atlas_bytes: bytes) -> None:
-    atlas_import(data=atlas_bytes)
+def test_unknown_references_lists_ids_atlas_lacks() -> None:
+    atlas_load_shipped()
 
     ids = ["AML.T0024.002", "AML.T9999", "AML.M0004", "AML.TA0010", "AML.TA0099", "AML.M0099", "T0024", "AML.T9999"]
-    assert atlas_unknown_references(ids) == ["AML.T9999", "AML.TA0099", "AML.M0099", "T0024"]
+    ids += ["AML.CS0056", "AML.CS0999"]
+    assert atlas_unknown_references(ids) == ["AML.T9999", "AML.TA0099", "AML.M0099", "T0024", "AML.CS0999"]
 
 
 @pytest.mark.django_db
-def test_command_prints_counts_and_names_library_entries_citing_unknown_ids(
-    atlas_bytes: bytes, tmp_path: Path, settings: Any
-) -> None:
-    atlas_path = tmp_path / "ATLAS.yaml"
-    atlas_path.write_bytes(atlas_bytes)
+def test_command_prints_counts_and_names_library_entries_citing_unknown_ids(tmp_path: Path, settings: Any) -> None:
+    atlas_path = tmp_path / "atlas-derived.json"  # the shipped file is an ATLAS export too
+    atlas_path.write_bytes(SHIPPED_FILE.read_bytes())
     (tmp_path / "threats" / "library").mkdir(parents=True)
     (tmp_path / "threats" / "library" / "threats.yaml").write_text(
         yaml.safe_dump({"threats": [{"code": "T-EXTRACT-API", "atlas": ["AML.T0024.002", "AML.T0999"]}]})
@@ -243,7 +262,7 @@ def test_command_prints_counts_and_names_library_entries_citing_unknown_ids(
     call_command("import_atlas", str(atlas_path), stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("ATLAS 5.6.0: 16 tactics, 170 techniques, 35 mitigations")
+    assert lines[0].startswith("ATLAS 5.6.0: 16 tactics, 170 techniques, 35 mitigations, 57 case studies")
     assert [line for line in lines if line.startswith("unknown:")] == [
         "unknown: threat T-EXTRACT-API cites AML.T0999, which ATLAS 5.6.0 does not know."
     ]

@@ -1,6 +1,6 @@
 """Models of the threat app, one module per aggregate."""
 
-from threats.models.atlas import AtlasMitigation, AtlasRelease, AtlasTactic, AtlasTechnique
+from threats.models.atlas import AtlasCaseStudy, AtlasMitigation, AtlasRelease, AtlasTactic, AtlasTechnique
 from threats.models.comments import FindingComment
 from threats.models.diagrams import DiagramKind, DiagramState, RenderedDiagram, SystemAttackPaths, SystemDiagram
 from threats.models.findings import Finding, FindingStatus
@@ -8,6 +8,7 @@ from threats.models.library import LibraryState, TargetType, ThreatTemplate
 from threats.models.risk import SystemRisk
 
 __all__ = [
+    "AtlasCaseStudy",
     "AtlasMitigation",
     "AtlasRelease",
     "AtlasTactic",

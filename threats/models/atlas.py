@@ -1,8 +1,9 @@
-"""MITRE ATLAS reference data: tactics, techniques, mitigations and the release they came from.
+"""MITRE ATLAS reference data: tactics, techniques, mitigations, case studies and their release.
 
 These rows are global (not team-scoped): every team's threat library points at the same ATLAS
-ids. They are written only by ``threats.services.atlas.atlas_import``, which upserts by
-``atlas_id`` so that re-importing a release is a no-op and foreign keys to these rows survive.
+ids. They are written only by ``threats.services.atlas`` (``atlas_import`` for an upstream
+export, ``atlas_load_shipped`` for the derived names shipped in ``threats/library/``), which
+upsert by ``atlas_id`` so that re-importing a release is a no-op and foreign keys survive.
 """
 
 from __future__ import annotations
@@ -60,6 +61,21 @@ class AtlasMitigation(models.Model):
 
     class Meta:
         ordering = ["atlas_id"]
+
+    def __str__(self) -> str:
+        return f"{self.atlas_id} {self.name}"
+
+
+class AtlasCaseStudy(models.Model):
+    """An ATLAS case study (AML.CSnnnn), by id and name; its summary and procedure stay upstream."""
+
+    atlas_id = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["atlas_id"]
+        verbose_name = "ATLAS case study"
+        verbose_name_plural = "ATLAS case studies"
 
     def __str__(self) -> str:
         return f"{self.atlas_id} {self.name}"

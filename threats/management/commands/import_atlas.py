@@ -1,5 +1,9 @@
 """``manage.py import_atlas PATH``: load MITRE ATLAS, then list library references ATLAS lacks.
 
+PATH is normally a newer upstream ``dist/ATLAS.yaml``: it is loaded with its descriptions over the
+names shipped in ``threats/library/atlas-derived.json`` (which ``seed_library`` then leaves alone,
+the database release being newer). The shipped file itself is also accepted.
+
 The second half is the point of running it after every ATLAS release: the curated library
 (``threats/library/threats.yaml``, ``mitigations/library/controls.yaml``) cites ATLAS ids, and a
 renamed or withdrawn id should be caught here, by code, rather than by a reader of the UI.
@@ -69,7 +73,7 @@ class Command(BaseCommand):
 
         self.stdout.write(
             f"ATLAS {report.version}: {report.tactics} tactics, {report.techniques} techniques, "
-            f"{report.mitigations} mitigations "
+            f"{report.mitigations} mitigations, {report.case_studies} case studies "
             f"({report.created} created, {report.updated} updated, "
             f"{report.links_added} links added, {report.links_removed} links removed)."
         )
