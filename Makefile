@@ -29,11 +29,13 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is missing: install it with 'sudo apt-get install chromium'."; fi; }
 
+# seed_library also loads the ATLAS names shipped in threats/library/atlas-derived.json; an upstream
+# export beside the checkout, when present, adds the descriptions (optional).
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_library
 	@if [ -f ../shared/reference/ATLAS.yaml ]; then $(PY) manage.py import_atlas ../shared/reference/ATLAS.yaml; \
-	  else echo "No ATLAS export at ../shared/reference/ATLAS.yaml; the library works without it (names and tactic filter need it)."; fi
+	  else echo "ATLAS names and tactics come from the shipped threats/library/atlas-derived.json (no upstream export at ../shared/reference/ATLAS.yaml)."; fi
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver $(HOST)
 

@@ -1,13 +1,25 @@
-"""Seeding the curated library: complete, idempotent, upgraded in place, all-or-nothing."""
+"""Seeding the curated library: complete, idempotent, upgraded in place, all-or-nothing.
+
+The seed also loads the ATLAS names shipped in ``threats/library/atlas-derived.json``; the tests at
+the end pin down when it does and when a newer imported release is left alone.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 import yaml
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from mitigations.models import Control, ThreatControl
+from threats.atlas_parser import AtlasFormatError
 from threats.engine.library import LibraryError
-from threats.models import LibraryState, ThreatTemplate
+from threats.models import AtlasCaseStudy, AtlasRelease, AtlasTactic, AtlasTechnique, LibraryState, ThreatTemplate
+from threats.services.atlas import SHIPPED_FILE, atlas_import, atlas_unknown_references
 from threats.services.library import CONTROLS_FILE, THREATS_FILE, installed_library, library_seed
 
 pytestmark = pytest.mark.django_db
@@ -137,12 +149,130 @@ def test_a_yaml_bomb_is_refused_without_writing() -> None:
     assert _counts() == (0, 0, 0)
 
 
-def test_every_atlas_id_the_library_cites_resolves_in_the_atlas_export(settings) -> None:
-    from threats.services.atlas import atlas_import, atlas_unknown_references
-
-    atlas_import(data=(settings.SHARED_DIR / "reference" / "ATLAS.yaml").read_bytes())
+def test_every_atlas_id_the_library_cites_resolves_in_the_atlas_export(shared_path: Any) -> None:
+    atlas_import(data=shared_path("reference/ATLAS.yaml").read_bytes())
     library_seed()
     cited = [i for ids in ThreatTemplate.objects.values_list("atlas_ids", flat=True) for i in ids]
     cited += [i for ids in Control.objects.values_list("atlas_mitigation_ids", flat=True) for i in ids]
     assert len(set(cited)) > 50
     assert atlas_unknown_references(cited) == []
+
+
+# --- The shipped ATLAS names -------------------------------------------------------------------
+
+
+def _export(version: str, **renamed: str) -> bytes:
+    """The shipped data as an ATLAS export of another ``version``, with techniques renamed and described."""
+    document = json.loads(SHIPPED_FILE.read_text())
+    document["version"] = version
+    for technique in document["matrices"][0]["techniques"]:
+        if technique["id"] in renamed:
+            technique["name"] = renamed[technique["id"]]
+            technique["description"] = f"Description from ATLAS {version}."
+    return json.dumps(document).encode()
+
+
+def _atlas_writes(queries: CaptureQueriesContext) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"} and "threats_atlas" in q["sql"]
+    ]
+
+
+def test_seed_loads_the_shipped_atlas_names_on_an_empty_database() -> None:
+    report = library_seed()
+
+    assert report.atlas is not None and report.atlas.changed
+    assert report.atlas.message.startswith("ATLAS 5.6.0 names loaded from the shipped data (278 created")
+    assert (AtlasTactic.objects.count(), AtlasTechnique.objects.count(), AtlasCaseStudy.objects.count()) == (
+        16,
+        170,
+        57,
+    )
+    extract = AtlasTechnique.objects.get(atlas_id="AML.T0024.002")
+    assert (extract.name, extract.parent.atlas_id, extract.description) == ("Extract AI Model", "AML.T0024", "")
+    assert set(extract.tactics.values_list("name", flat=True)) == {"Exfiltration"}  # inherited from AML.T0024
+    assert extract.mitigations.filter(atlas_id="AML.M0004").exists()
+    assert AtlasRelease.objects.get().version == "5.6.0"
+
+
+def test_reseeding_writes_no_atlas_rows() -> None:
+    library_seed()
+
+    with CaptureQueriesContext(connection) as queries:
+        report = library_seed()
+
+    assert not report.changed
+    assert report.atlas is not None and report.atlas.message == "ATLAS 5.6.0 names are up to date."
+    assert _atlas_writes(queries) == []
+
+
+def test_every_atlas_id_the_library_cites_resolves_in_the_shipped_data() -> None:
+    library_seed()  # no upstream export: the shipped names alone
+
+    cited = [i for ids in ThreatTemplate.objects.values_list("atlas_ids", flat=True) for i in ids]
+    cited += [i for ids in Control.objects.values_list("atlas_mitigation_ids", flat=True) for i in ids]
+    assert len(set(cited)) > 50
+    assert atlas_unknown_references(cited) == []
+
+
+def test_an_imported_newer_release_wins_and_the_seed_leaves_it_alone() -> None:
+    library_seed()
+    atlas_import(data=_export("5.7.0", **{"AML.T0024.002": "Extract AI Model (renamed upstream)"}))
+
+    with CaptureQueriesContext(connection) as queries:
+        report = library_seed()
+
+    extract = AtlasTechnique.objects.get(atlas_id="AML.T0024.002")
+    assert (extract.name, extract.description) == (
+        "Extract AI Model (renamed upstream)",
+        "Description from ATLAS 5.7.0.",
+    )
+    assert report.atlas is not None and report.atlas.kept == "5.7.0" and report.atlas.report is None
+    assert report.atlas.message == "ATLAS 5.7.0 in the database is newer than the shipped 5.6.0; kept it."
+    assert _atlas_writes(queries) == []
+
+
+def test_a_release_version_that_cannot_be_ordered_is_never_overwritten() -> None:
+    atlas_import(data=_export("6.0-rc1", **{"AML.T0024.002": "Preview name"}))
+
+    report = library_seed()
+
+    assert report.atlas is not None and report.atlas.kept == "6.0-rc1"
+    assert AtlasTechnique.objects.get(atlas_id="AML.T0024.002").name == "Preview name"
+
+
+def test_the_shipped_names_replace_an_older_import_but_keep_its_descriptions() -> None:
+    atlas_import(data=_export("5.5.0", **{"AML.T0024.002": "Old name"}))
+
+    report = library_seed()
+
+    extract = AtlasTechnique.objects.get(atlas_id="AML.T0024.002")
+    assert (extract.name, extract.description) == ("Extract AI Model", "Description from ATLAS 5.5.0.")
+    assert report.atlas is not None and report.atlas.report is not None and report.atlas.report.updated == 1
+    assert sorted(AtlasRelease.objects.values_list("version", flat=True)) == ["5.5.0", "5.6.0"]
+
+
+def test_an_upstream_import_of_the_same_release_keeps_its_descriptions_on_reseed(shared_path: Any) -> None:
+    atlas_import(data=shared_path("reference/ATLAS.yaml").read_bytes())
+    described = dict(AtlasTechnique.objects.values_list("atlas_id", "description"))
+
+    with CaptureQueriesContext(connection) as queries:
+        library_seed()
+
+    assert dict(AtlasTechnique.objects.values_list("atlas_id", "description")) == described
+    assert described["AML.T0024.002"]
+    assert _atlas_writes(queries) == []
+
+
+def test_a_damaged_shipped_file_refuses_the_whole_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    damaged = tmp_path / "atlas-derived.json"
+    damaged.write_text(SHIPPED_FILE.read_text().replace('"tactics": ["AML.TA0010"]', '"tactics": ["AML.TA9999"]', 1))
+    monkeypatch.setattr("threats.services.atlas.SHIPPED_FILE", damaged)
+
+    with pytest.raises(AtlasFormatError, match="AML.TA9999"):
+        library_seed()
+
+    assert _counts() == (0, 0, 0)
+    assert not AtlasTechnique.objects.exists() and not AtlasRelease.objects.exists()

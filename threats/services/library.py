@@ -3,7 +3,8 @@
 The YAML files in the repository are the source; the rows are the installed copy. Each row keeps
 its entry verbatim (``definition``) and a hash of it, so re-seeding an unchanged library writes
 nothing, a changed entry is upgraded in place, and an entry dropped by a new version is
-deactivated rather than deleted (findings keep pointing at it).
+deactivated rather than deleted (findings keep pointing at it). The seed also loads the ATLAS
+names shipped beside the library, unless a newer ATLAS release was imported (``atlas_load_shipped``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db import transaction
 from mitigations.models import Control, ThreatControl
 from threats.engine.library import SAFE_LOADER, Library, LibraryError, load_library
 from threats.models import LibraryState, ThreatTemplate
+from threats.services.atlas import ShippedLoad, atlas_load_shipped
 
 THREATS_FILE = Path(settings.BASE_DIR) / "threats" / "library" / "threats.yaml"
 CONTROLS_FILE = Path(settings.BASE_DIR) / "mitigations" / "library" / "controls.yaml"
@@ -35,10 +37,15 @@ class SeedReport:
     created: dict[str, int] = field(default_factory=lambda: {"threats": 0, "controls": 0, "links": 0})
     updated: dict[str, int] = field(default_factory=lambda: {"threats": 0, "controls": 0, "links": 0})
     deactivated: dict[str, int] = field(default_factory=lambda: {"threats": 0, "controls": 0, "links": 0})
+    atlas: ShippedLoad | None = None
+
+    @property
+    def library_changed(self) -> bool:
+        return any(sum(d.values()) for d in (self.created, self.updated, self.deactivated))
 
     @property
     def changed(self) -> bool:
-        return any(sum(d.values()) for d in (self.created, self.updated, self.deactivated))
+        return self.library_changed or (self.atlas is not None and self.atlas.changed)
 
 
 def _hash(entry: Any) -> str:
@@ -138,7 +145,11 @@ def _sync_links(
 
 @transaction.atomic
 def library_seed(*, threats_text: bytes | str | None = None, controls_text: bytes | str | None = None) -> SeedReport:
-    """Validate both files completely, then install them in one transaction (all or nothing)."""
+    """Validate both files completely, then install them in one transaction (all or nothing).
+
+    The shipped ATLAS names are loaded in the same transaction, so a fresh database shows names and
+    the tactic filter after one seed; a damaged shipped file raises AtlasFormatError, writing nothing.
+    """
     threats_text = threats_text if threats_text is not None else THREATS_FILE.read_bytes()
     controls_text = controls_text if controls_text is not None else CONTROLS_FILE.read_bytes()
     library = load_library(threats_text, controls_text)  # raises LibraryError before any write
@@ -161,6 +172,7 @@ def library_seed(*, threats_text: bytes | str | None = None, controls_text: byte
         for k, v in counts.items():
             setattr(state, k, v)
         state.save()
+    report.atlas = atlas_load_shipped()
     return report
 
 
