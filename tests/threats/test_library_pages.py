@@ -1,23 +1,20 @@
-"""Library browser, findings pages and their API endpoints."""
+"""Library browser, findings pages and their API endpoints.
+
+ATLAS names and tactics come from the data shipped in the repository (loaded by the ``library``
+seed), so these pages are tested the same on a fresh clone as beside ``../shared``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from django.conf import settings
 
-from threats.models import Finding
-from threats.services.atlas import atlas_import
+from threats.models import AtlasRelease, AtlasTechnique, Finding
 from threats.services.findings import findings_refresh
 from workbench.models import System
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def atlas() -> None:
-    atlas_import(data=(settings.SHARED_DIR / "reference" / "ATLAS.yaml").read_bytes())
 
 
 @pytest.fixture
@@ -37,8 +34,11 @@ def test_threat_list_filters_by_stride_and_asset_kind(client_as, owner: Any, lib
     assert "T-EXTRACT-API" in by_kind and "T-PHYSICAL-ACCESS" not in by_kind
 
 
-def test_threat_list_filters_by_atlas_tactic(client_as, owner: Any, library: None, atlas: None) -> None:
-    page = client_as("owner").get("/library/threats/?tactic=AML.TA0010").content.decode()  # Exfiltration
+def test_threat_list_filters_by_atlas_tactic(client_as, owner: Any, library: None) -> None:
+    client = client_as("owner")
+    form = client.get("/library/threats/").content.decode()
+    assert '<option value="AML.TA0010">Exfiltration</option>' in form  # tactic names from the shipped data
+    page = client.get("/library/threats/?tactic=AML.TA0010").content.decode()
     assert "T-EXTRACT-API" in page  # AML.T0024.002 sits under Exfiltration
     assert "T-PHISH-MLENG" not in page
 
@@ -49,12 +49,28 @@ def test_unknown_filter_values_are_ignored_not_errors(client_as, owner: Any, lib
     assert b"<script>" not in response.content
 
 
-def test_threat_detail_shows_references_controls_and_evidence(
-    client_as, owner: Any, library: None, atlas: None
-) -> None:
+def test_threat_detail_shows_references_controls_and_evidence(client_as, owner: Any, library: None) -> None:
     page = client_as("owner").get("/library/threats/T-EXTRACT-API/").content.decode()
     assert "AML.T0024.002" in page and "Extract AI Model" in page  # ATLAS name resolved
     assert "ML05:2023" in page and "M-RATE-QUOTA" in page and "model_extraction" in page
+
+
+def test_library_pages_showing_atlas_names_carry_mitre_attribution(client_as, owner: Any, library: None) -> None:
+    client = client_as("owner")
+    for url in ("/library/threats/", "/library/threats/T-EXTRACT-API/", "/library/controls/M-RATE-QUOTA/"):
+        page = client.get(url).content.decode()
+        assert 'href="https://atlas.mitre.org"' in page, url
+        assert "MITRE ATLAS</a> data 5.6.0, Copyright 2021-2025 MITRE" in page, url
+        assert "Apache License 2.0" in page, url
+
+
+def test_attribution_names_the_newest_release_and_is_absent_without_atlas(client_as, owner: Any, library: None) -> None:
+    client = client_as("owner")
+    AtlasRelease.objects.create(version="5.10.0")
+    assert "MITRE ATLAS</a> data 5.10.0" in client.get("/library/threats/").content.decode()
+    AtlasRelease.objects.all().delete()
+    AtlasTechnique.objects.all().delete()
+    assert "atlas.mitre.org" not in client.get("/library/threats/").content.decode()
 
 
 def test_control_pages_list_threats_it_reduces(client_as, owner: Any, library: None) -> None:
