@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 
+from workbench.bounds import BoundedModelMultipleChoiceField
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
 from workbench.services.elements import ASSET_FIELDS
 
@@ -110,6 +111,7 @@ class DataFlowForm(SystemScopedForm):
             "description",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2}), "carries": forms.SelectMultiple(attrs={"size": 6})}
+        field_classes = {"carries": BoundedModelMultipleChoiceField}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -125,3 +127,7 @@ class AttackerProfileForm(SystemScopedForm):
         model = AttackerProfile
         fields = ["name", "capability", "attempts_per_year", "budget", "entry_zones", "entry_assets", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {
+            "entry_zones": BoundedModelMultipleChoiceField,
+            "entry_assets": BoundedModelMultipleChoiceField,
+        }

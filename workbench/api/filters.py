@@ -1,8 +1,8 @@
 """django-filter FilterSets of API v1 listings (``?kind=``, ``?zone=``, ``?tag=``, ``?updated_since=``).
 
-Ids are integers (a float or a word is a 400, never a silent match), ``updated_since`` is an
-ISO 8601 instant compared with ``>=`` so a feed client that re-reads from its last timestamp
-never misses a row written in the same instant.
+Ids are integers (a float, a word or a number beyond 64 bits is a 400, never a silent match or
+a database error), ``updated_since`` is an ISO 8601 instant compared with ``>=`` so a feed
+client that re-reads from its last timestamp never misses a row written in the same instant.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.db import connections
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from workbench.bounds import BoundedIntegerField
 from workbench.choices import AssetKind, Capability
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
 
@@ -22,7 +23,7 @@ UPDATED_SINCE_HELP = "Only rows changed at or after this instant (ISO 8601, e.g.
 
 
 class IntegerFilter(filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = BoundedIntegerField
 
 
 class StrictBooleanField(forms.NullBooleanField):

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from workbench.bounds import fits_int64
 from workbench.models import Asset, AssetPosition, System
 from workbench.models.layout import COORDINATE_LIMIT
 from workbench.services.common import Actor, require_role
@@ -34,7 +35,9 @@ def positions_save(*, actor: Actor, system: System, positions: Mapping[int, tupl
     if not positions:
         return 0
     ids = set(positions)
-    known = set(Asset.objects.filter(system=system, pk__in=ids).values_list("pk", flat=True))
+    # An id beyond 64 bits names no asset, and must not reach the query (a driver error).
+    queryable = {pk for pk in ids if fits_int64(pk)}
+    known = set(Asset.objects.filter(system=system, pk__in=queryable).values_list("pk", flat=True))
     missing = sorted(ids - known)
     if missing:
         raise ValidationError({"positions": f"Not assets of this system: {', '.join(map(str, missing[:10]))}."})
