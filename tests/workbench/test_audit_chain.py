@@ -1,4 +1,4 @@
-"""The hash-chained audit record: service writes verify; tampering of any kind is detected."""
+"""The keyed, hash-chained audit record: service writes verify; tampering of any kind is detected."""
 
 from __future__ import annotations
 
@@ -6,16 +6,23 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from tests.factories import UserFactory
 from workbench.choices import AssetKind
 from workbench.models import AuditEvent, System, Team
 from workbench.services.audit import GENESIS, event_hash, team_verify_audit
+from workbench.services.audit_seal import audit_keys
 from workbench.services.elements import asset_save, zone_save
 from workbench.services.systems import system_delete, system_update
 from workbench.services.teams import team_create
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def anchor_file(settings, tmp_path):
+    settings.AUDIT_ANCHOR_PATH = str(tmp_path / "anchors.jsonl")
 
 
 @pytest.fixture
@@ -192,3 +199,87 @@ def test_new_team_chain_starts_at_genesis(db):
     first = AuditEvent.objects.get(team=team)
     assert (first.sequence, first.prev_hash) == (1, GENESIS)
     assert team_verify_audit(team=team).ok
+
+
+# --- The links and the key (issue 13, point 7) ------------------------------------------------
+
+
+def test_repointed_system_link_is_detected(chain, other_system):
+    # The foreign key is what the system page's activity list follows: moving an event to
+    # another system must not go unnoticed just because system_ref still holds the old id.
+    AuditEvent.objects.filter(team=chain, sequence=3).update(system=other_system)
+
+    report = team_verify_audit(team=chain)
+
+    assert (report.ok, report.broken_sequence) == (False, 3)
+    assert report.reason == "system link does not match the sealed system"
+
+
+def test_removed_system_link_of_an_existing_system_is_detected(chain):
+    AuditEvent.objects.filter(team=chain, sequence=3).update(system=None)
+
+    report = team_verify_audit(team=chain)
+
+    assert (report.ok, report.broken_sequence) == (False, 3)
+    assert report.reason == "system link was removed although the system exists"
+
+
+def test_repointed_actor_link_is_detected(chain, editor):
+    AuditEvent.objects.filter(team=chain, sequence=4).update(actor=editor)
+
+    report = team_verify_audit(team=chain)
+
+    assert (report.ok, report.broken_sequence) == (False, 4)
+    assert report.reason == "actor link does not match the sealed actor"
+
+
+def test_removed_actor_link_of_an_existing_user_is_detected(chain):
+    AuditEvent.objects.filter(team=chain, sequence=4).update(actor=None)
+
+    report = team_verify_audit(team=chain)
+
+    assert (report.ok, report.broken_sequence) == (False, 4)
+    assert report.reason == "actor link was removed although the user exists"
+
+
+@pytest.mark.parametrize(("field", "value"), [("prev_hash", "f" * 64), ("scheme", 7)])
+def test_changed_link_or_scheme_is_detected(chain, field, value):
+    AuditEvent.objects.filter(team=chain, sequence=1).update(**{field: value})
+
+    report = team_verify_audit(team=chain)
+
+    assert (report.ok, report.broken_sequence) == (False, 1)
+
+
+def test_events_sealed_under_another_key_do_not_verify(chain, settings):
+    settings.AUDIT_HMAC_KEY = "another-key-of-at-least-32-characters-0123"
+
+    report = team_verify_audit(team=chain)
+
+    assert (report.ok, report.broken_sequence) == (False, 1)
+    assert report.reason == "content does not match its hash"
+
+
+def test_seals_do_not_depend_on_secret_key(chain, settings):
+    settings.SECRET_KEY = "rotated-secret-key-that-has-nothing-to-do-with-audit"
+
+    assert team_verify_audit(team=chain).ok
+
+
+def test_a_short_configured_key_is_refused(settings):
+    settings.AUDIT_HMAC_KEY = "too-short"
+
+    with pytest.raises(ImproperlyConfigured, match="at least 32 characters"):
+        audit_keys()
+
+
+def test_the_embedded_default_generates_an_owner_only_key_file_once(settings, tmp_path):
+    settings.AUDIT_HMAC_KEY = ""
+    settings.AUDIT_KEY_FILE = tmp_path / "keys" / ".audit_key"
+
+    first = audit_keys()
+
+    assert settings.AUDIT_KEY_FILE.stat().st_mode & 0o777 == 0o600
+    assert audit_keys() == first
+    assert first.event != first.anchor
+    assert len(settings.AUDIT_KEY_FILE.read_text()) >= 32

@@ -101,5 +101,9 @@ class Command(BaseCommand):
 
 
 def _broken_line(slug: str, report: ChainReport) -> str:
-    where = f" at event #{report.broken_sequence}" if report.broken_sequence is not None else ""
-    return f"{slug}: BROKEN{where}: {report.reason} ({report.checked} events verified before it)"
+    if report.broken_sequence is None:
+        return f"{slug}: BROKEN: {report.reason}"
+    return (
+        f"{slug}: BROKEN at event #{report.broken_sequence}: {report.reason} "
+        f"({report.checked} events verified before it)"
+    )
