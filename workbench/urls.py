@@ -16,3 +16,7 @@ urlpatterns = [
     path("", include("mitigations.urls")),  # before workbench's systems/<slug>/<kind>/ element routes
     path("", include("workbench.web_urls")),
 ]
+
+# Below /api/ a refused request and a server error answer in the API's JSON error shape.
+handler400 = "workbench.api.errors.bad_request"
+handler500 = "workbench.api.errors.server_error"

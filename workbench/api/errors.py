@@ -2,20 +2,28 @@
 
 Clients handle ``{"detail": str, "code": str, "errors": {...}}`` whatever went wrong: field
 errors (400), authentication (401), role or token (403), scoping (404), a concurrent or
-conflicting write (409), a stale ``If-Match`` (412), throttling (429). ``errors`` is present
-only where there are field errors. Django's own exceptions raised by services
-(``ValidationError``, ``PermissionDenied``, ``Http404``) and, on a write, a unique-constraint
-race (``IntegrityError``) are mapped here, so views stay thin and never build error bodies by hand.
+conflicting write (409), a stale ``If-Match`` (412), a body too large (413), throttling (429)
+and a server error (500). ``errors`` is present only where there are field errors. Django's own
+exceptions raised by services (``ValidationError``, ``PermissionDenied``, ``Http404``), a body
+over Django's upload limit (``RequestDataTooBig``) and, on a write, a unique-constraint race
+(``IntegrityError``) are mapped here, so views stay thin and never build error bodies by hand.
+
+``bad_request`` and ``server_error`` are the project's ``handler400`` / ``handler500``: below
+/api/ they answer in the same shape (a 500 names no exception and carries no traceback; the
+exception is logged as usual), elsewhere Django's pages.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
@@ -35,6 +43,12 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The change conflicts with another one (for example a duplicate name); retry after reading."
     default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -77,6 +91,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(_upload_limit_detail())
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -86,3 +102,33 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     elif isinstance(exc, exceptions.APIException):
         response.data = {"detail": str(exc.detail), "code": _first_code(exc.get_codes())}
     return response
+
+
+def _upload_limit_detail() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is None:
+        return str(PayloadTooLarge.default_detail)
+    return f"The request body exceeds {limit:,} bytes; send fewer items per request."
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler400``: a refused request (e.g. an oversized body read by middleware)."""
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        body = {"detail": _upload_limit_detail(), "code": PayloadTooLarge.default_code}
+        return JsonResponse(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    code = "suspicious_request" if isinstance(exception, SuspiciousOperation) else "bad_request"
+    return JsonResponse({"detail": "The request could not be understood.", "code": code}, status=400)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: JSON without any detail of the failure below /api/, the HTML page elsewhere."""
+    if not _is_api(request):
+        return defaults.server_error(request)
+    body = {"detail": "The server failed to answer this request; it has been logged.", "code": "server_error"}
+    return JsonResponse(body, status=500)

@@ -17,13 +17,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ParseError
+from rest_framework import serializers
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from workbench.api.errors import PayloadTooLarge
 from workbench.api.permissions import token_team_id
 from workbench.api.renderers import FastJSONRenderer
 from workbench.choices import JobKind
@@ -44,10 +45,8 @@ MAX_BODY_BYTES = 128 * 1024 * 1024
 KEY_HEADER = "Idempotency-Key"
 
 
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+class SyncBodyTooLarge(PayloadTooLarge):
     default_detail = f"The body exceeds {MAX_BODY_BYTES // (1024 * 1024)} MiB."
-    default_code = "payload_too_large"
 
 
 def _refuse_constant(name: str) -> None:
@@ -68,10 +67,10 @@ class SyncJSONParser(BaseParser):
         request = (parser_context or {}).get("request")
         declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
         if declared > MAX_BODY_BYTES:
-            raise PayloadTooLarge
+            raise SyncBodyTooLarge
         raw = stream.read(MAX_BODY_BYTES + 1)
         if len(raw) > MAX_BODY_BYTES:
-            raise PayloadTooLarge
+            raise SyncBodyTooLarge
         if request is not None:
             request.sync_body = raw
         try:
