@@ -1,7 +1,8 @@
 """Audit events: an append-only, hash-chained record per team.
 
-Each event stores the SHA-256 of its own canonical content plus the previous event's hash, so
-changing, deleting or reordering any row breaks the chain (see ``workbench.services.audit``).
+Each event stores a keyed seal (HMAC-SHA256) of its own content and the previous event's hash,
+so changing, deleting or reordering any row breaks the chain, and nobody without the key can
+re-seal it; signed anchors outside the database pin the head (docs/audit-chain.md).
 """
 
 from __future__ import annotations
