@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from workbench.choices import EDIT_ROLES
@@ -27,12 +28,53 @@ def system_list(*, user: Actor, team_id: int | None = None) -> QuerySet[System]:
     )
 
 
+# A team slug, "--" and a system slug; anything longer is not a slug this code wrote.
+MAX_SLUG_LOOKUP = 200
+
+
+class AmbiguousSystemSlug(Http404):
+    """A plain slug that names systems in more than one of the caller's teams (a 404 with advice)."""
+
+
+def _slug_match(slug: str) -> Q:
+    """``slug`` itself, or the qualified ``<team-slug>--<system-slug>`` naming one team's system.
+
+    System slugs are unique per team, so a plain slug can name one system in each of a user's
+    teams; the qualified form always names one. Generated slugs never contain "--" (slugify
+    collapses dashes and trailing ones are trimmed); every "--" is tried as the split point.
+    """
+    match = Q(slug=slug)
+    for at in range(1, len(slug) - 2):
+        if slug.startswith("--", at):
+            match |= Q(team__slug=slug[:at], slug=slug[at + 2 :])
+    return match
+
+
+def system_by_slug(*, qs: QuerySet[System], slug: str) -> System:
+    """The one system of ``qs`` (already scoped to the caller) that ``slug`` names, or 404.
+
+    Two of the caller's teams with the same slug: the plain slug names neither (never a guess,
+    which could show or change the wrong team's system) and the 404 lists the qualified slugs.
+    An API token belongs to one team, so token clients never meet this.
+    """
+    if len(slug) > MAX_SLUG_LOOKUP:
+        raise Http404("No System matches the given query.")
+    match = _slug_match(slug)
+    found = list(qs.filter(match)[:2])
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise Http404("No System matches the given query.")
+    names = sorted(f"{team}--{system}" for team, system in qs.filter(match).values_list("team__slug", "slug")[:20])
+    raise AmbiguousSystemSlug(f"The slug names systems in several teams; use one of: {', '.join(names)}.")
+
+
 def system_get(*, user: Actor, slug: str, editable: bool = False, team_id: int | None = None) -> System:
     """One visible system or 404 (another team's system looks exactly like a missing one)."""
     qs = System.objects.editable_by(user) if editable else System.objects.visible_to(user)
     if team_id is not None:
         qs = qs.filter(team_id=team_id)
-    return get_object_or_404(qs.select_related("team", "owner"), slug=slug)
+    return system_by_slug(qs=qs.select_related("team", "owner"), slug=slug)
 
 
 def system_with_elements(*, user: Actor, slug: str, team_id: int | None = None) -> System:
@@ -49,7 +91,7 @@ def system_with_elements(*, user: Actor, slug: str, team_id: int | None = None) 
     )
     if team_id is not None:
         qs = qs.filter(team_id=team_id)
-    return get_object_or_404(qs, slug=slug)
+    return system_by_slug(qs=qs, slug=slug)
 
 
 # --- the system page's element tables (#8: a page of rows costs the same queries at any size) ---
@@ -75,7 +117,7 @@ def system_with_counts(*, user: Actor, slug: str) -> System:
     """
     qs = System.objects.visible_to(user).select_related("team", "owner")
     counts = {f"{kind}_count": _element_count(model) for kind, model in ELEMENT_MODELS.items()}
-    return get_object_or_404(qs.annotate(**counts), slug=slug)
+    return system_by_slug(qs=qs.annotate(**counts), slug=slug)
 
 
 def element_table_list(*, system: System, kind: str, name: str = "") -> QuerySet[Any]:

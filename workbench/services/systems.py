@@ -62,10 +62,16 @@ DEFAULT_ATTACKERS: tuple[dict[str, Any], ...] = (
 )
 
 
-def _unique_system_slug(name: str) -> str:
-    root = slugify(name)[:60] or "system"
+def _unique_system_slug(name: str, team: Team) -> str:
+    """A slug unique within ``team``, from the team's own slugs only.
+
+    Slugs used to be unique site-wide, so team B's "payments-2" told B that another team had a
+    system called Payments. Trailing dashes are trimmed so that a slug never contains "--", the
+    separator of the qualified ``<team-slug>--<system-slug>`` form (``workbench.selectors``).
+    """
+    root = slugify(name)[:60].strip("-_") or "system"
     slug, n = root, 1
-    while System.objects.filter(slug=slug).exists():
+    while System.objects.filter(team=team, slug=slug).exists():
         n += 1
         slug = f"{root}-{n}"
     return slug
@@ -85,7 +91,7 @@ def system_create(*, actor: Actor, team: Team, seed_defaults: bool = True, **fie
     """Create a system; by default also an internet zone and the five default attacker profiles."""
     require_role(actor=actor, team=team)
     fields = _clean_fields(dict(fields))
-    system = System(team=team, slug=_unique_system_slug(fields.get("name", "")), **fields)
+    system = System(team=team, slug=_unique_system_slug(fields.get("name", ""), team), **fields)
     system.full_clean()
     system.save()
     audit_record(

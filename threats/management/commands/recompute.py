@@ -6,23 +6,28 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import Http404
 
 from threats.selectors_risk import risk_summary
 from threats.services.recompute import enqueue_recompute, system_recompute
 from workbench.models import System
+from workbench.selectors import AmbiguousSystemSlug, system_by_slug
 
 
 class Command(BaseCommand):
     help = "Recompute a system's findings and risk (queued, or in this process with --sync) and print JSON."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("slug")
+        parser.add_argument("slug", help="The system's slug, or TEAM--SLUG when several teams use it.")
         parser.add_argument("--sync", action="store_true", help="Compute here instead of queueing a task.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        system = System.objects.filter(slug=options["slug"]).first()
-        if system is None:
-            raise CommandError(f"No system with slug {options['slug']!r}.")
+        try:
+            system = system_by_slug(qs=System.objects.select_related("team"), slug=options["slug"])
+        except AmbiguousSystemSlug as exc:
+            raise CommandError(str(exc)) from exc
+        except Http404 as exc:
+            raise CommandError(f"No system with slug {options['slug']!r}.") from exc
         if options["sync"]:
             outcome = system_recompute(system_id=system.pk)
             status = outcome.status
