@@ -88,7 +88,7 @@ BAD_ASSETS = {
     "external_id empty": (asset(""), "external_id"),
     "external_id too long": (asset("k" * 201, name="Long key"), "external_id"),
     "external_id padded": (asset(" a9 "), "external_id"),
-    "external_id with a newline": (asset("a\n9"), "external_id"),
+    "external_id with a newline": (asset("a\n9", name="Asset a9"), "external_id"),
     "external_id a number": (asset(9), "external_id"),
     "unknown zone name": (asset("n", zone="Nowhere"), "zone"),
     "unknown zone id": (asset("n", zone=999_999), "zone"),

@@ -26,6 +26,7 @@ from django.db import models
 from workbench.models import Asset, DataFlow
 from workbench.models.elements import validate_tags
 from workbench.services.elements import ASSET_FIELDS, FLOW_FIELDS
+from workbench.validators import validate_plain_name
 
 MODES = ("upsert", "full")
 ENVELOPE_KEYS = frozenset({"source", "mode", "dry_run", "assets", "flows"})
@@ -145,6 +146,12 @@ def _string(max_length: int | None, *, is_name: bool) -> Callable[[Any], Any]:
         problem = text_problem(value)
         if problem:
             raise Invalid(problem)
+        if is_name:
+            # The model field's validator, which full_clean() would run: the sync writer does not.
+            try:
+                validate_plain_name(value)
+            except ValidationError as exc:
+                raise Invalid(" ".join(exc.messages)) from None
         return value
 
     return check
