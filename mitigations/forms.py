@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from mitigations import workflow
 from mitigations.models import Control
 from mitigations.services.acceptances import MAX_DAYS
 from threats.models import Finding
@@ -98,9 +99,21 @@ class PlanEditForm(PlanForm):
         return data
 
 
+MAX_REVISION = 2**31 - 1  # the column's range: a bigger number is a form error, not a 500
+
+
 class TransitionForm(forms.Form):
+    """A workflow action; ``revision`` (a hidden field) is the revision the page showed."""
+
     comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     evidence_links = LinesField(required=False, max_length=11000)
+    revision = forms.IntegerField(required=False, min_value=1, max_value=MAX_REVISION, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, action: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if action in workflow.DECISIONS:  # approve and reject bind to the revision reviewed
+            self.fields["revision"].required = True
+            self.fields["revision"].error_messages["required"] = "Say which revision you reviewed (revision)."
 
 
 class CommentForm(forms.Form):

@@ -92,6 +92,7 @@ def _detail_context(request: HttpRequest, plan: MitigationPlan, **extra: Any) ->
         "can_edit": workflow.can_edit(plan.facts, actor),
         "can_comment": role in {*workflow.EDIT_ROLES, *workflow.APPROVER_ROLES},
         "approvals": approvals,
+        "authors": selectors.plan_author_names(plan=plan),
         "history": list(selectors.plan_history(plan=plan)[:200]),
         "comments": list(plan.comments.all()),
         "comment_form": CommentForm(),
@@ -155,11 +156,13 @@ def plan_act(request: HttpRequest, slug: str, pk: int, action: str) -> HttpRespo
         raise Http404("No such action.")
     system = system_get(user=request.user, slug=slug)
     plan = selectors.plan_get(system=system, pk=pk)
-    form = TransitionForm(request.POST)
+    form = TransitionForm(request.POST, action=action)
     if not form.is_valid():
         return _refused(request, plan, " ".join(str(e) for errs in form.errors.values() for e in errs), 400)
     try:
         plan = plan_transition(actor=request.user, plan=plan, action=action, **form.cleaned_data)
+    except workflow.StaleRevision as exc:
+        return _refused(request, plan, str(exc), 409)
     except workflow.InvalidTransition as exc:
         return _refused(request, plan, f"{exc} (the plan is {exc.current}).", 409)
     except ValidationError as exc:

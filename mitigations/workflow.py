@@ -3,9 +3,12 @@
     proposed --approve--> approved --implement--> implemented --verify--> verified
     proposed --reject---> rejected
     proposed|approved --withdraw--> withdrawn
+    proposed|approved|implemented|verified ..(scope deleted, by the system)..> obsolete
 
 Editing a plan is not an action of the table: it is allowed in ``EDITABLE`` states and sends an
-approved plan back to proposed (the approval covered other content). Services ask ``decide``
+approved plan back to proposed (the approval covered other content). ``obsolete`` is not an
+action either: ``mitigations.services.obsolete`` sets it when every asset and flow in a scoped
+plan's scope was deleted, so the plan stops counting as a control. Services ask ``decide``
 before every change; it answers the target state or raises, in this order:
 
 1. ``NotPermitted`` when the actor's role may never take the action (a 403 whatever the state),
@@ -24,8 +27,10 @@ REJECTED = "rejected"
 IMPLEMENTED = "implemented"
 VERIFIED = "verified"
 WITHDRAWN = "withdrawn"
-STATES: tuple[str, ...] = (PROPOSED, APPROVED, REJECTED, IMPLEMENTED, VERIFIED, WITHDRAWN)
-TERMINAL = frozenset({REJECTED, VERIFIED, WITHDRAWN})
+# Set by the system, never by an action: every asset and flow the plan was scoped to is gone.
+OBSOLETE = "obsolete"
+STATES: tuple[str, ...] = (PROPOSED, APPROVED, REJECTED, IMPLEMENTED, VERIFIED, WITHDRAWN, OBSOLETE)
+TERMINAL = frozenset({REJECTED, VERIFIED, WITHDRAWN, OBSOLETE})
 
 # Which plans put their control in force in which risk view (DESIGN.md §4.6).
 CURRENT_STATES = frozenset({IMPLEMENTED, VERIFIED})
@@ -50,6 +55,8 @@ class PlanFacts:
     proposed_by: int | None
     edited_by: int | None = None
     implemented_by: int | None = None
+    # Everyone who wrote any revision of the content (the proposer and every editor since).
+    authors: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -74,13 +81,23 @@ class NotPermitted(WorkflowError):
     """The actor may not take this action (role, or a four-eyes guard)."""
 
 
+class StaleRevision(InvalidTransition):
+    """The decision names a revision the plan has left: the reviewer saw other content (a 409)."""
+
+    def __init__(self, message: str, current: str, revision: int, content_hash: str) -> None:
+        super().__init__(message, current)
+        self.revision = revision
+        self.content_hash = content_hash
+
+
 Guard = Callable[[PlanFacts, ActorFacts], str | None]  # a refusal reason, or None to allow
 
 
 def not_the_author(plan: PlanFacts, actor: ActorFacts) -> str | None:
-    """Four eyes: whoever proposed the plan, or last changed what it says, never decides on it."""
-    if actor.user_id is not None and actor.user_id in {plan.proposed_by, plan.edited_by}:
-        return "Four eyes: the proposer or last editor of a plan cannot approve or reject it."
+    """Four eyes: whoever wrote any revision of what the plan says (its proposer, every editor
+    since) never decides on it; an admin who rewrote a plan cannot approve it later."""
+    if actor.user_id is not None and actor.user_id in {plan.proposed_by, plan.edited_by, *plan.authors}:
+        return "Four eyes: nobody who proposed or changed a plan's content can approve or reject it."
     return None
 
 

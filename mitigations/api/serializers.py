@@ -124,10 +124,32 @@ class PlanUpdateSerializer(PlanInputSerializer):
     control = None  # type: ignore[assignment]
 
 
+MAX_REVISION = 2**31 - 1
+
+
 class TransitionSerializer(serializers.Serializer):
+    """Implement, verify, withdraw: `revision`, when sent, must still be the plan's revision."""
+
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     evidence_links = serializers.ListField(
         child=serializers.CharField(max_length=500), required=False, max_length=20, default=list
+    )
+    revision = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_REVISION,
+        help_text="The revision you read; a plan that has moved on answers 409 `stale_revision`.",
+    )
+
+
+class DecisionSerializer(TransitionSerializer):
+    """Approve or reject: `revision` is required, the revision the reviewer read (from the plan)."""
+
+    revision = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_REVISION,
+        help_text="The plan revision you reviewed. If the plan changed since, the answer is 409 "
+        "`stale_revision` with the current `revision` and nothing is decided.",
     )
 
 
@@ -135,8 +157,12 @@ class ConflictSerializer(serializers.Serializer):
     """The 409 body: the API's error shape plus the state that refused the action."""
 
     detail = serializers.CharField()
-    code = serializers.CharField(help_text="`invalid_transition`.")
+    code = serializers.CharField(
+        help_text="`invalid_transition`, or `stale_revision` for a decision on an old revision."
+    )
     status = serializers.CharField(help_text="The plan's (or acceptance's) current state.")
+    revision = serializers.IntegerField(required=False, help_text="With `stale_revision`: the plan's current revision.")
+    content_hash = serializers.CharField(required=False, help_text="With `stale_revision`: its current content hash.")
 
 
 class AcceptanceSerializer(serializers.ModelSerializer):
@@ -157,8 +183,12 @@ class AcceptanceSerializer(serializers.ModelSerializer):
             "created_at",
             "ended_at",
             "end_reason",
+            "renews",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "renews": {"help_text": "A renewal: the id of the finding's earlier (revoked or expired) acceptance."}
+        }
 
 
 class AcceptanceInputSerializer(_SystemScoped):

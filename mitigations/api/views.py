@@ -27,6 +27,7 @@ from mitigations.api.serializers import (
     AuditEventSerializer,
     CommentSerializer,
     ConflictSerializer,
+    DecisionSerializer,
     PlanInputSerializer,
     PlanSerializer,
     PlanUpdateSerializer,
@@ -45,13 +46,14 @@ CONFLICT = OpenApiResponse(ConflictSerializer, description="Not allowed from the
 
 
 def conflict(exc: workflow.InvalidTransition) -> Response:
-    return Response(
-        {"detail": str(exc), "code": "invalid_transition", "status": exc.current}, status=status.HTTP_409_CONFLICT
-    )
+    body: dict[str, Any] = {"detail": str(exc), "code": "invalid_transition", "status": exc.current}
+    if isinstance(exc, workflow.StaleRevision):
+        body.update(code="stale_revision", revision=exc.revision, content_hash=exc.content_hash)
+    return Response(body, status=status.HTTP_409_CONFLICT)
 
 
-def transition_doc(summary: str) -> Any:
-    return extend_schema(summary=summary, request=TransitionSerializer, responses={200: PlanSerializer, 409: CONFLICT})
+def transition_doc(summary: str, request: type[TransitionSerializer] = TransitionSerializer) -> Any:
+    return extend_schema(summary=summary, request=request, responses={200: PlanSerializer, 409: CONFLICT})
 
 
 def service_error(exc: DjangoValidationError) -> ValidationError:
@@ -139,7 +141,7 @@ class PlanViewSet(SystemScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     def _transition(self, request: Request, name: str) -> Response:
         plan = self._plan()
-        data = TransitionSerializer(data=request.data)
+        data = (DecisionSerializer if name in workflow.DECISIONS else TransitionSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             plan = plan_transition(actor=request.user, plan=plan, action=name, **data.validated_data)
@@ -149,12 +151,14 @@ class PlanViewSet(SystemScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
             raise service_error(exc) from exc
         return self._out(plan)
 
-    @transition_doc("Approve (risk owner or admin; never the proposer or last editor)")
+    @transition_doc("Approve the revision you reviewed (risk owner or admin; never an author)", DecisionSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._transition(request, workflow.APPROVE)
 
-    @transition_doc("Reject with a reason (risk owner or admin; never the proposer)")
+    @transition_doc(
+        "Reject the revision you reviewed, with a reason (risk owner or admin; never an author)", DecisionSerializer
+    )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._transition(request, workflow.REJECT)

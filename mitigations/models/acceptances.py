@@ -38,6 +38,8 @@ class RiskAcceptance(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     end_reason = models.CharField(max_length=200, blank=True)
+    # A renewal: the finding's previous acceptance (revoked or expired) this one takes over from.
+    renews = models.OneToOneField("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="renewed_by")
 
     objects = ElementQuerySet.as_manager()
 

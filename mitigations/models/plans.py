@@ -23,6 +23,7 @@ class PlanStatus(models.TextChoices):
     IMPLEMENTED = workflow.IMPLEMENTED, "Implemented"
     VERIFIED = workflow.VERIFIED, "Verified"
     WITHDRAWN = workflow.WITHDRAWN, "Withdrawn"
+    OBSOLETE = workflow.OBSOLETE, "Obsolete"
 
 
 class Decision(models.TextChoices):
@@ -33,8 +34,10 @@ class Decision(models.TextChoices):
 class MitigationPlan(models.Model):
     """A control applied to findings or assets of one system (none of either: system-wide).
 
-    ``status`` changes only through ``mitigations.services.transitions`` (the workflow table);
-    ``content_hash`` fingerprints what the plan says, so an approval can name what it approved.
+    ``status`` changes only through ``mitigations.services.transitions`` (the workflow table, and
+    ``services.obsolete`` for a scope that was deleted); ``revision`` counts content changes
+    and ``content_hash`` fingerprints the content, so a decision names (and must match) what the
+    reviewer saw.
     """
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="mitigation_plans")
@@ -69,6 +72,9 @@ class MitigationPlan(models.Model):
     )
     revision = models.PositiveIntegerField(default=1, help_text="Increases whenever the content changes.")
     content_hash = models.CharField(max_length=64)
+    # Ids of everyone who wrote a revision of the content (the proposer first): four eyes keeps
+    # all of them from deciding, not just the proposer and the last editor.
+    authors = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
@@ -92,6 +98,7 @@ class MitigationPlan(models.Model):
             proposed_by=self.proposed_by_id,
             edited_by=self.edited_by_id,
             implemented_by=self.implemented_by_id,
+            authors=frozenset(int(a) for a in self.authors or ()),
         )
 
 

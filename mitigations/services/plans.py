@@ -160,6 +160,7 @@ def plan_create(
         evidence_links=clean_evidence_links(evidence_links),
         status=workflow.PROPOSED,
         proposed_by_id=actor.pk if actor.is_authenticated else None,
+        authors=[actor.pk] if actor.is_authenticated else [],
         status_changed_at=timezone.now(),
     )
     plan.content_hash = content_hash(plan, [f.pk for f in findings], [a.pk for a in assets])
@@ -201,7 +202,9 @@ def plan_update(
     """Change a proposed or approved plan; a changed approved plan goes back to proposed.
 
     Raises ``workflow.InvalidTransition`` for a plan past approval (implemented, verified,
-    rejected, withdrawn): what was signed off and done stays as it was.
+    rejected, withdrawn, obsolete): what was signed off and done stays as it was. A change of
+    content bumps ``revision`` (a decision on the old revision is then refused as stale) and
+    adds the actor to ``authors``, who may never decide on the plan.
     """
     require_role(actor=actor, team=plan.team)
     unknown = sorted(set(fields) - set(PLAN_FIELDS))
@@ -237,6 +240,8 @@ def plan_update(
     current.content_hash = new_hash
     current.revision += 1
     current.edited_by_id = actor.pk if actor.is_authenticated else None
+    if actor.is_authenticated and actor.pk not in current.authors:
+        current.authors = [*current.authors, actor.pk]  # four eyes covers every revision's author
     current.full_clean()
     current.save()
     current.findings.set(finding_list)

@@ -4,9 +4,11 @@ One function, ``plan_transition``, runs every action of ``mitigations.workflow.T
 
 1. lock the plan row (``select_for_update``), so concurrent decisions queue up behind each other;
 2. ask the pure table what the action does for this actor and state (403 / 409 / target state);
-3. move the status with a conditional UPDATE (``WHERE status = <the state we saw>``): even where
-   row locks do not exist, exactly one of two racing requests changes the row;
-4. record the decision (``Approval``, unique per plan revision), bump the system version so risk
+3. refuse a decision on a revision other than the current one (``StaleRevision``, a 409 naming
+   the current revision): a risk owner approves what they read, not what it became meanwhile;
+4. move the status with a conditional UPDATE (``WHERE status = <seen> AND revision = <seen>``):
+   even where row locks do not exist, exactly one of two racing requests changes the row;
+5. record the decision (``Approval``, unique per plan revision), bump the system version so risk
    recomputes, append the audit event, and notify after commit (email, webhook) without ever
    letting a notification failure undo or fail the transition.
 """
@@ -39,6 +41,16 @@ def _comment(action: str, comment: str) -> str:
     return comment
 
 
+def _stale(current: MitigationPlan, seen_revision: int) -> workflow.StaleRevision:
+    return workflow.StaleRevision(
+        f"The plan changed since revision {seen_revision}: it is now at revision {current.revision}."
+        " Read it again before deciding.",
+        current.status,
+        current.revision,
+        current.content_hash,
+    )
+
+
 @transaction.atomic
 def plan_transition(
     *,
@@ -47,13 +59,19 @@ def plan_transition(
     action: str,
     comment: str = "",
     evidence_links: Iterable[Any] = (),
+    revision: int | None = None,
 ) -> MitigationPlan:
     """Apply ``action`` to ``plan`` as ``actor`` and return the updated plan.
 
-    Raises PermissionDenied (role, or four eyes: the proposer or last editor never decides, the
-    implementer never verifies), ``workflow.InvalidTransition`` carrying the current state (the
-    action does not leave it), or ValidationError (comment, evidence). Side effects: an
-    ``Approval`` row for approve/reject, a version bump, one audit event, notifications on commit.
+    ``revision`` is the revision the actor reviewed: the page and the API require it for approve
+    and reject (and check it for the other actions when sent); a service caller that leaves it
+    out decides on the revision of the ``plan`` instance it loaded. Raises
+    PermissionDenied (role, or four eyes: no author of any revision decides, the implementer
+    never verifies), ``workflow.InvalidTransition`` carrying the current state (the action does
+    not leave it), ``workflow.StaleRevision`` (the content changed since that revision) or
+    ValidationError (comment, evidence). Every check runs before the first write, so a refusal
+    decides nothing. Side effects: an ``Approval`` row for approve/reject, a version bump, one
+    audit event, notifications on commit.
     """
     current = (
         MitigationPlan.objects.select_for_update(of=("self",))
@@ -69,6 +87,9 @@ def plan_transition(
         target = workflow.decide(action, current.facts, workflow.ActorFacts(user_id=user_id, role=role))
     except workflow.NotPermitted as exc:
         raise PermissionDenied(str(exc)) from exc
+    seen_revision = plan.revision if revision is None and action in workflow.DECISIONS else revision
+    if seen_revision is not None and seen_revision != current.revision:
+        raise _stale(current, seen_revision)
     text = _comment(action, comment)
     links = before_links = list(current.evidence_links)
     if action in (workflow.IMPLEMENT, workflow.VERIFY):
@@ -81,10 +102,11 @@ def plan_transition(
     if action == workflow.IMPLEMENT:
         changes["implemented_by_id"] = user_id
     seen = current.status
-    if MitigationPlan.objects.filter(pk=current.pk, status=seen).update(**changes) != 1:
-        raise workflow.InvalidTransition(
-            "The plan changed meanwhile.", MitigationPlan.objects.get(pk=current.pk).status
-        )
+    if MitigationPlan.objects.filter(pk=current.pk, status=seen, revision=current.revision).update(**changes) != 1:
+        now_at = MitigationPlan.objects.get(pk=current.pk)
+        if now_at.revision != current.revision:
+            raise _stale(now_at, current.revision)
+        raise workflow.InvalidTransition("The plan changed meanwhile.", now_at.status)
     if action in workflow.DECISIONS:
         try:
             with transaction.atomic():

@@ -219,7 +219,11 @@ def elements_rules(kind: str, noun: str, create: Callable[[World], Any]) -> dict
 
 
 def transition(state: str, allowed: tuple[str, ...], body: dict[str, Any] | None = None) -> dict[str, Rule]:
-    return {"post": Rule(allowed, kwargs=plan_in(state), body=lambda w: body or {})}
+    def with_revision(w: World) -> dict[str, Any]:
+        # Decisions name the revision they reviewed (issue 13.2); the other actions may.
+        return {**(body or {}), "revision": w.plan(state).revision}
+
+    return {"post": Rule(allowed, kwargs=plan_in(state), body=with_revision)}
 
 
 def on_finding(w: World) -> dict[str, Any]:

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 def act(api_client: Any, plan: MitigationPlan, action: str, body: dict[str, Any] | None = None) -> Any:
-    return api_client.post(f"/api/v1/systems/{plan.system.slug}/plans/{plan.pk}/{action}/", body or {}, format="json")
+    """POST an action on the revision the caller read (``plan`` as it was loaded)."""
+    payload = {"revision": plan.revision, **(body or {})}
+    return api_client.post(f"/api/v1/systems/{plan.system.slug}/plans/{plan.pk}/{action}/", payload, format="json")
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR, Role.RISK_OWNER, Role.ADMIN])

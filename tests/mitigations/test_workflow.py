@@ -12,7 +12,12 @@ from mitigations.workflow import ActorFacts, InvalidTransition, NotPermitted, Pl
 ROLES = [None, workflow.VIEWER, workflow.EDITOR, workflow.RISK_OWNER, workflow.ADMIN]
 ids = st.one_of(st.none(), st.integers(min_value=1, max_value=5))
 plans = st.builds(
-    PlanFacts, status=st.sampled_from(workflow.STATES), proposed_by=ids, edited_by=ids, implemented_by=ids
+    PlanFacts,
+    status=st.sampled_from(workflow.STATES),
+    proposed_by=ids,
+    edited_by=ids,
+    implemented_by=ids,
+    authors=st.frozensets(st.integers(min_value=1, max_value=5), max_size=3),
 )
 actors = st.builds(ActorFacts, user_id=ids, role=st.sampled_from(ROLES))
 
@@ -32,7 +37,8 @@ def test_terminal_states_have_no_way_out():
     assert not {state for state, _ in workflow.allowed_pairs()} & workflow.TERMINAL
 
 
-def test_every_state_is_reachable_from_proposed():
+def test_every_state_but_obsolete_is_reachable_from_proposed():
+    """``obsolete`` is the system's verdict on a plan whose scope was deleted, never an action."""
     reached, frontier = {workflow.PROPOSED}, [workflow.PROPOSED]
     while frontier:
         state = frontier.pop()
@@ -41,7 +47,8 @@ def test_every_state_is_reachable_from_proposed():
             if target is not None and target not in reached:
                 reached.add(target)
                 frontier.append(target)
-    assert reached == set(workflow.STATES)
+    assert reached == set(workflow.STATES) - {workflow.OBSOLETE}
+    assert workflow.OBSOLETE in workflow.TERMINAL
 
 
 def outcome(action: str, plan: PlanFacts, actor: ActorFacts) -> tuple[str, str]:
@@ -70,10 +77,17 @@ def test_decide_answers_the_table_or_refuses(plan, actor, action):
 
 
 @given(plan=plans, actor=actors, action=st.sampled_from(sorted(workflow.DECISIONS)))
-def test_nobody_decides_on_a_plan_they_proposed_or_last_edited(plan, actor, action):
-    if actor.user_id is not None and actor.user_id in {plan.proposed_by, plan.edited_by}:
+def test_nobody_decides_on_a_plan_they_wrote_any_revision_of(plan, actor, action):
+    if actor.user_id is not None and actor.user_id in {plan.proposed_by, plan.edited_by, *plan.authors}:
         with pytest.raises((NotPermitted, InvalidTransition)):
             workflow.decide(action, plan, actor)
+
+
+def test_an_earlier_editor_is_refused_even_when_someone_else_edited_last():
+    plan = PlanFacts(status=workflow.PROPOSED, proposed_by=1, edited_by=1, authors=frozenset({1, 2}))
+    with pytest.raises(NotPermitted, match="Four eyes"):
+        workflow.decide(workflow.APPROVE, plan, ActorFacts(user_id=2, role=workflow.ADMIN))
+    assert workflow.decide(workflow.APPROVE, plan, ActorFacts(user_id=3, role=workflow.ADMIN)) == workflow.APPROVED
 
 
 @given(plan=plans, actor=actors)
@@ -117,7 +131,7 @@ def test_an_edit_voids_an_approval_only_when_the_content_changed(status, changed
     assert workflow.status_after_edit(status, content_changed=changed) == expected
 
 
-@pytest.mark.parametrize("status", ["implemented", "verified", "rejected", "withdrawn"])
+@pytest.mark.parametrize("status", ["implemented", "verified", "rejected", "withdrawn", "obsolete"])
 def test_plans_past_approval_cannot_be_edited(status):
     with pytest.raises(InvalidTransition) as info:
         workflow.status_after_edit(status, content_changed=True)
