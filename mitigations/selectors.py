@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,13 +17,14 @@ from mitigations import workflow
 from mitigations.models import AcceptanceStatus, Approval, MitigationPlan, RiskAcceptance, ThreatControl
 from threats.engine.controls import ControlsInForce, merge
 from threats.models import Finding, FindingStatus, SystemRisk
-from workbench.models import AuditEvent, System
+from workbench.choices import JobKind
+from workbench.models import AuditEvent, Job, System, Team
 from workbench.services.common import Actor
 
 PLAN_OBJECT = "mitigationplan"
 
 
-def _covered_assets(plan_ids: list[int]) -> dict[int, set[int]]:
+def covered_assets(plan_ids: list[int]) -> dict[int, set[int]]:
     """Plan id -> asset ids it covers: its assets, its findings' assets and its flow findings' ends."""
     covered: dict[int, set[int]] = defaultdict(set)
     through_assets = MitigationPlan.assets.through.objects.filter(mitigationplan_id__in=plan_ids)
@@ -51,7 +53,7 @@ def plan_controls_for(*, system: System) -> tuple[ControlsInForce, ControlsInFor
             control__active=True,
         ).values_list("pk", "status", "system_wide", "control__code")
     )
-    covered = _covered_assets([pk for pk, _, wide, _ in plans if not wide])
+    covered = covered_assets([pk for pk, _, wide, _ in plans if not wide])
     views: dict[bool, list[ControlsInForce]] = {True: [], False: []}
     for pk, status, wide, code in plans:
         if wide:
@@ -84,6 +86,12 @@ def plan_get(*, system: System, pk: int) -> MitigationPlan:
         system=system,
         pk=pk,
     )
+
+
+def plan_author_names(*, plan: MitigationPlan) -> list[str]:
+    """Usernames of everyone who wrote a revision of the plan, proposer first (one query)."""
+    names = dict(get_user_model().objects.filter(pk__in=plan.authors or []).values_list("pk", "username"))
+    return [names[author] for author in plan.authors or [] if author in names]
 
 
 def plan_history(*, plan: MitigationPlan) -> QuerySet[AuditEvent]:
@@ -120,7 +128,7 @@ def plan_effects(plans: list[MitigationPlan]) -> dict[int, PlanEffect]:
         "control_id", "threat_id"
     ):
         threats_of[control_id].add(threat_id)
-    covered = _covered_assets([p.pk for p in plans if not p.system_wide])
+    covered = covered_assets([p.pk for p in plans if not p.system_wide])
     scoped = defaultdict(set)
     for plan_id, finding_id in MitigationPlan.findings.through.objects.filter(
         mitigationplan_id__in=[p.pk for p in plans]
@@ -175,7 +183,7 @@ def system_risk_totals(system: System) -> dict[str, Any]:
 
 
 def acceptance_list(*, system: System, status: str = "") -> QuerySet[RiskAcceptance]:
-    qs = RiskAcceptance.objects.filter(system=system).select_related("finding__template", "accepted_by")
+    qs = RiskAcceptance.objects.filter(system=system).select_related("finding__template", "accepted_by", "renews")
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-pk")
@@ -226,3 +234,26 @@ def audit_choices(*, system: System) -> tuple[list[str], list[str]]:
     actors = sorted(set(qs.values_list("actor_name", flat=True)))
     verbs = sorted(set(qs.values_list("verb", flat=True)))
     return actors, verbs
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    when: Any
+    event: str
+    attempts: int
+    outcome: str
+
+
+def webhook_deliveries(*, team: Team, limit: int = 20) -> list[DeliveryRow]:
+    """The team's latest webhook deliveries as the settings page shows them: "delivered",
+    "failed (status 500)", "failed (timed out)"... never anything the receiver answered."""
+    from mitigations.services.webhooks import delivery_outcome
+
+    jobs = Job.objects.filter(team=team, kind=JobKind.WEBHOOK, webhook_delivery__isnull=False)
+    rows = []
+    for job in jobs.select_related("webhook_delivery").order_by("-created_at", "-pk")[:limit]:
+        delivery = job.webhook_delivery
+        rows.append(
+            DeliveryRow(job.created_at, delivery.event, delivery.attempts, delivery_outcome(delivery, job.status))
+        )
+    return rows

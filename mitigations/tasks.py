@@ -9,6 +9,7 @@ from celery import shared_task
 from django.core.mail import send_mail
 
 from mitigations.services.acceptances import acceptances_expire
+from mitigations.services.notifications import clean_subject
 from mitigations.services.webhooks import backoff_seconds, webhook_attempt
 
 
@@ -21,8 +22,9 @@ def deliver_webhook(self: Any, *, delivery_id: int) -> dict[str, Any]:
     raises past its last attempt, so an in-process run cannot fail the request that queued it.
     """
     outcome = webhook_attempt(delivery_id=delivery_id, task_id=self.request.id or "")
-    # Run in-process (no broker: the embedded mode) there is nobody to hold a delayed retry, so
-    # the attempts follow each other at once; with a broker each retry waits out its backoff.
+    # Run in-process (no broker: the embedded mode, on a ``workbench.background`` thread) there
+    # is nobody to hold a delayed retry, so the attempts follow each other at once; with a
+    # broker each retry waits out its backoff.
     while outcome == "retry" and self.request.is_eager:
         outcome = webhook_attempt(delivery_id=delivery_id, task_id=self.request.id or "")
     if outcome == "retry":
@@ -37,7 +39,7 @@ def send_notification_email(*, subject: str, body: str, recipients: list[str]) -
 
     Idempotency: none needed beyond "at most a duplicate email" (no acks_late).
     """
-    sent = send_mail(subject[:200], body, None, recipients, fail_silently=True)
+    sent = send_mail(clean_subject(subject), body, None, recipients, fail_silently=True)
     return {"sent": sent, "recipients": len(recipients)}
 
 

@@ -19,7 +19,7 @@ from mitigations.services.acceptances import acceptance_create, acceptance_revok
 from mitigations.services.webhooks import webhook_configure, webhook_remove
 from threats.models import Finding, FindingStatus, SystemRisk
 from workbench.choices import Role
-from workbench.models import Job, Team
+from workbench.models import Team
 from workbench.selectors import system_get
 from workbench.services.common import role_of
 from workbench.views.helpers import add_service_errors
@@ -155,6 +155,5 @@ def webhook_edit(request: HttpRequest, team_slug: str) -> HttpResponse:
         else:
             messages.success(request, "Webhook saved.")
             return redirect("mitigations:webhook_edit", team_slug=team.slug)
-    jobs = Job.objects.filter(team=team, kind="webhook").select_related("webhook_delivery")[:20]
-    context = {"team": team, "hook": hook, "form": form, "jobs": jobs}
+    context = {"team": team, "hook": hook, "form": form, "deliveries": selectors.webhook_deliveries(team=team)}
     return render(request, "mitigations/webhook_form.html", context, status=400 if form.errors else 200)

@@ -1,7 +1,10 @@
 """A team's webhook: configuring it, queueing deliveries (one Job each) and recording attempts.
 
 Attempt bookkeeping lives on the ``WebhookDelivery`` row, not in the task's retry counter, so a
-redelivered message neither sends a finished delivery again nor gets extra attempts.
+redelivered message neither sends a finished delivery again nor gets extra attempts. The URL is
+checked at save and before every attempt (``mitigations.webhook_targets``). No delivery runs in
+the request that caused it: with a broker the Celery worker sends it; without one (the embedded
+default, where Celery runs tasks in the caller) it goes to ``workbench.background``'s threads.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from mitigations import webhooks
+from mitigations import webhook_targets, webhooks
 from mitigations.models import TeamWebhook, WebhookDelivery
+from workbench import background
 from workbench.choices import JobKind, JobStatus, Role
 from workbench.models import Team
 from workbench.services.audit import audit_record
@@ -28,14 +32,27 @@ MAX_ATTEMPTS = 4  # the first try and three retries
 BACKOFF_SECONDS = 5  # 5 s, 10 s, 20 s between attempts (plus jitter from the task)
 
 
-@transaction.atomic
 def webhook_configure(
     *, actor: Actor, team: Team, url: str, active: bool = True, rotate_secret: bool = False
 ) -> TeamWebhook:
     """Create or change the team's webhook (admins only); a new webhook gets a fresh secret.
 
-    The audit event records the URL and state, never the secret.
+    Raises ValidationError on ``url`` for anything ``webhook_targets.check_url`` refuses (not
+    https, an internal or metadata address, a name that does not resolve). The check resolves
+    the host, so it runs before the transaction: a slow DNS answer holds no lock. The audit
+    event records the URL and state, never the secret.
     """
+    require_role(actor=actor, team=team, roles=(Role.ADMIN,))
+    url = (url or "").strip()
+    try:
+        webhook_targets.check_url(url)
+    except webhook_targets.TargetRefused as exc:
+        raise ValidationError({"url": str(exc)}) from exc
+    return _configure(actor=actor, team=team, url=url, active=active, rotate_secret=rotate_secret)
+
+
+@transaction.atomic
+def _configure(*, actor: Actor, team: Team, url: str, active: bool, rotate_secret: bool) -> TeamWebhook:
     require_role(actor=actor, team=team, roles=(Role.ADMIN,))
     hook = TeamWebhook.objects.select_for_update().filter(team=team).first()
     creating = hook is None
@@ -44,11 +61,9 @@ def webhook_configure(
         hook = TeamWebhook(team=team, secret=secrets.token_hex(32))
     elif rotate_secret:
         hook.secret = secrets.token_hex(32)
-    hook.url = (url or "").strip()
+    hook.url = url
     hook.active = bool(active)
     hook.full_clean()
-    if not hook.url.lower().startswith(("http://", "https://")):
-        raise ValidationError({"url": "Use an http(s) URL."})
     hook.save()
     after = {"url": hook.url, "active": hook.active}
     if rotate_secret and not creating:
@@ -103,11 +118,26 @@ def webhook_enqueue(*, team_id: int, payload: dict[str, Any]) -> WebhookDelivery
             team_id=team_id, job=job, url=hook.url, event=str(payload.get("event", "")), body=body
         )
     try:
-        deliver_webhook.delay(delivery_id=delivery.pk)
+        if deliver_webhook.app.conf.task_always_eager:
+            # No broker: Celery would run the task right here, inside the request (a receiver
+            # that answers in 20 s would hold the request 20 s). Hand it to a background thread.
+            queued = background.submit(deliver_webhook.apply, kwargs={"delivery_id": delivery.pk})
+        else:
+            deliver_webhook.delay(delivery_id=delivery.pk)
+            queued = True
+        problem = "" if queued else "the background queue is full"
     except Exception as exc:  # noqa: BLE001 - never raised into the request
         logger.exception("could not queue webhook delivery %s", delivery.pk)
-        job_fail(job=job, error=f"Could not queue the delivery: {type(exc).__name__}: {exc}")
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        _fail(delivery, "could not queue the delivery", f"Could not queue the delivery: {problem}")
     return delivery
+
+
+def _fail(delivery: WebhookDelivery, reason: str, error: str) -> None:
+    delivery.last_error = reason
+    delivery.save(update_fields=["attempts", "last_status", "last_error"])
+    job_fail(job=delivery.job, error=error)
 
 
 def webhook_attempt(*, delivery_id: int, task_id: str = "") -> str:
@@ -123,7 +153,7 @@ def webhook_attempt(*, delivery_id: int, task_id: str = "") -> str:
         job_start(job=job, task_id=task_id)
     hook = TeamWebhook.objects.filter(team_id=delivery.team_id).first()
     if hook is None or not hook.active:
-        job_fail(job=job, error="The webhook was removed or disabled before delivery.")
+        _fail(delivery, "webhook removed or disabled", "The webhook was removed or disabled before delivery.")
         return "failed"
     delivery.attempts += 1
     try:
@@ -131,11 +161,14 @@ def webhook_attempt(*, delivery_id: int, task_id: str = "") -> str:
             url=delivery.url, body=delivery.body.encode(), secret=hook.secret, event=delivery.event, delivery_id=job.pk
         )
     except webhooks.DeliveryFailed as exc:
-        delivery.last_status, delivery.last_error = exc.status, str(exc)[:2000]
+        # str(exc) is one of the transport's own reasons, never text from the receiver.
+        delivery.last_status, delivery.last_error = exc.status, str(exc)[:200]
         delivery.save(update_fields=["attempts", "last_status", "last_error"])
-        if delivery.attempts < MAX_ATTEMPTS:
+        if delivery.attempts < MAX_ATTEMPTS and not exc.permanent:
             return "retry"
-        job_fail(job=job, error=f"Gave up after {delivery.attempts} attempts: {exc}")
+        job_fail(
+            job=job, error=f"Gave up after {delivery.attempts} attempt{'s' if delivery.attempts > 1 else ''}: {exc}"
+        )
         job.result = {"attempts": delivery.attempts, "last_status": exc.status}
         job.save(update_fields=["result"])
         return "failed"
@@ -143,6 +176,20 @@ def webhook_attempt(*, delivery_id: int, task_id: str = "") -> str:
     delivery.save(update_fields=["attempts", "last_status", "last_error"])
     job_finish(job=job, result={"attempts": delivery.attempts, "status": outcome.status, "event": delivery.event})
     return "delivered"
+
+
+def delivery_outcome(delivery: WebhookDelivery, job_status: str) -> str:
+    """What the settings page says about a delivery: "delivered", "failed (status 500)",
+    "failed (timed out)", or that it is pending. Built from the status code and our own reason,
+    so no part of a receiver's answer reaches the page."""
+    if job_status == JobStatus.SUCCEEDED:
+        return "delivered"
+    detail = f"status {delivery.last_status}" if delivery.last_status else delivery.last_error
+    if job_status == JobStatus.FAILED:
+        return f"failed ({detail or 'unknown reason'})"
+    if delivery.attempts:
+        return f"retrying (attempt {delivery.attempts}: {detail})"
+    return "pending"
 
 
 def backoff_seconds(attempts: int) -> float:

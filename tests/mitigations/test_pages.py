@@ -26,7 +26,7 @@ WRITE_PAGES: dict[str, tuple[set[str], dict[str, Any]]] = {
     "plan_edit": ({"owner", "editor"}, {"description": "x", "cost_one_off": "1", "cost_yearly": "1"}),
     "plan_delete": ({"owner", "editor"}, {}),
     "plan_comment": ({"owner", "editor", "risk_owner"}, {"body": "A comment."}),
-    "plan_act": ({"owner", "risk_owner"}, {"comment": "Approved."}),
+    "plan_act": ({"owner", "risk_owner"}, {"comment": "Approved.", "revision": "1"}),
     "acceptance_new": ({"owner", "risk_owner"}, {"justification": "Tolerable for a quarter.", "expires_on": ""}),
     "acceptance_revoke": ({"owner", "risk_owner"}, {"reason": "No longer tolerable."}),
 }
@@ -155,7 +155,7 @@ def test_invalid_propose_form_is_a_400(client_as, priced, nothing_written):
 
 
 def test_risk_owner_approves_from_the_plan_page(client_as, world):
-    response = client_as("risk_owner").post(url("plan_act", world), {"comment": "Fine by me."})
+    response = client_as("risk_owner").post(url("plan_act", world), {"comment": "Fine by me.", "revision": "1"})
     assert response.status_code == 302
     assert MitigationPlan.objects.get(pk=world.plan.pk).status == workflow.APPROVED
     page = client_as("viewer").get(url("plan_detail", world)).content.decode()
@@ -171,7 +171,7 @@ def test_a_disallowed_action_on_the_page_is_a_409_naming_the_state(client_as, wo
     )
     client = client_as("owner")
     with nothing_written(world.system):
-        response = client.post(url("plan_act", world), {"comment": ""})
+        response = client.post(url("plan_act", world), {"comment": "", "revision": "1"})
     assert response.status_code == 409
     assert "rejected" in response.content.decode()
 
@@ -180,7 +180,7 @@ def test_the_proposer_gets_403_on_the_page_too(client_as, world, editor):
     from workbench.models import Membership
 
     Membership.objects.filter(user=editor).update(role="risk_owner")
-    assert client_as("editor").post(url("plan_act", world), {}).status_code == 403
+    assert client_as("editor").post(url("plan_act", world), {"revision": "1"}).status_code == 403
 
 
 def test_editing_an_approved_plan_on_the_page_sends_it_back(client_as, world, risk_owner):
@@ -263,7 +263,7 @@ def test_risk_owner_accepts_from_the_page(client_as, world, nothing_written):
     assert again.status_code == 409
 
 
-def test_webhook_page_is_for_team_admins(client_as, world, team_a):
+def test_webhook_page_is_for_team_admins(client_as, world, team_a, fake_dns):
     page = reverse("mitigations:webhook_edit", args=[team_a.slug])
     assert client_as("outsider").get(page).status_code == 404
     assert client_as("risk_owner").get(page).status_code == 403
