@@ -8,6 +8,7 @@ findings (the system's ``SystemRisk`` row), so a recompute never writes back a s
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -52,13 +53,39 @@ def clean_expiry(expires_on: date | None, today: date | None = None) -> date:
     return expires_on
 
 
+def _words(text: str) -> tuple[str, ...]:
+    """A justification as compared for reuse: its words, whatever the case, spacing or punctuation."""
+    return tuple(re.findall(r"\w+", text.casefold()))
+
+
+def _previous(finding: Finding, text: str) -> RiskAcceptance | None:
+    """The finding's latest ended acceptance (the one a new acceptance renews), or None.
+
+    A renewal is a new decision: its justification must say something the earlier ones of this
+    finding did not (a revoked acceptance was withdrawn for a reason; an expired one was given
+    for a period that is over), so re-sending the old text is refused.
+    """
+    earlier = list(RiskAcceptance.objects.filter(finding=finding).order_by("-created_at", "-pk"))
+    if any(_words(old.justification) == _words(text) for old in earlier):
+        raise ValidationError(
+            {
+                "justification": "This finding was accepted before with this justification. A renewal needs a new one: "
+                "say why the risk is tolerable now."
+            }
+        )
+    return earlier[0] if earlier else None
+
+
 @transaction.atomic
 def acceptance_create(*, actor: Actor, finding: Finding, justification: str, expires_on: date | None) -> RiskAcceptance:
     """Accept an open finding until ``expires_on`` (inclusive, at most a year ahead).
 
-    Raises PermissionDenied unless the actor is a risk owner or admin of the team, ValidationError
-    for a short justification or a bad date, and ``workflow.InvalidTransition`` (a 409) when the
-    finding is not open (already accepted, or no longer applicable).
+    Accepting a finding that was accepted before (the acceptance was revoked or expired) is a
+    renewal: it links the earlier acceptance (``renews``), is audited as ``renew_acceptance``
+    and needs a justification unlike every earlier one of the finding. Raises PermissionDenied
+    unless the actor is a risk owner or admin of the team, ValidationError for a short or reused
+    justification or a bad date, and ``workflow.InvalidTransition`` (a 409) when the finding is
+    not open (already accepted, or no longer applicable).
     """
     require_role(actor=actor, team=finding.team, roles=tuple(workflow.APPROVER_ROLES))
     text = (justification or "").strip()
@@ -71,6 +98,7 @@ def acceptance_create(*, actor: Actor, finding: Finding, justification: str, exp
         raise workflow.InvalidTransition(
             f"Only an open finding can be accepted; this one is {current.status}.", current.status
         )
+    previous = _previous(current, text)
     Finding.objects.filter(pk=current.pk).update(status=FindingStatus.ACCEPTED, updated_at=timezone.now())
     current.status = FindingStatus.ACCEPTED
     acceptance = RiskAcceptance.objects.create(
@@ -81,18 +109,22 @@ def acceptance_create(*, actor: Actor, finding: Finding, justification: str, exp
         accepted_by_name=actor.get_username(),
         justification=text,
         expires_on=expires_on,
+        renews=previous,
     )
+    after: dict[str, object] = {**_after(acceptance), "justification": text}
+    if previous is not None:
+        after.update(renews=previous.pk, renews_status=previous.status)
     audit_record(
         team=current.system.team,
         actor=actor,
-        verb="accept_risk",
+        verb="accept_risk" if previous is None else "renew_acceptance",
         object_type="riskacceptance",
         object_id=acceptance.pk,
         object_repr=f"{current.template.code} on {current.target_repr}",
-        after={**_after(acceptance), "justification": text},
+        after=after,
         system=current.system,
     )
-    notify_acceptance(acceptance=acceptance, event="created", actor=actor)
+    notify_acceptance(acceptance=acceptance, event="created" if previous is None else "renewed", actor=actor)
     return acceptance
 
 

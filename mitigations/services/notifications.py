@@ -10,6 +10,7 @@ into the request: a notification can neither fail nor undo the decision it repor
 from __future__ import annotations
 
 import logging
+import unicodedata
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,25 @@ EVENT_TEXT = {
     workflow.IMPLEMENTED: "reported as implemented",
     workflow.VERIFIED: "verified",
     workflow.WITHDRAWN: "withdrew",
+    workflow.OBSOLETE: "retired as obsolete (every asset and flow in its scope was deleted)",
 }
+
+
+SUBJECT_MAX = 200
+
+
+def clean_subject(text: str) -> str:
+    """One line of plain text for an email subject, at most ``SUBJECT_MAX`` characters.
+
+    Subjects quote names users typed (system, asset, finding target). A CR or LF in one makes
+    Django refuse the header (``BadHeaderError``), so the email was silently lost, and a lax
+    mail path could read it as extra headers. Control and format characters (bidirectional
+    overrides included) and line or paragraph separators become spaces; runs of whitespace one.
+    """
+    kept = (
+        " " if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") else ch for ch in text
+    )
+    return " ".join("".join(kept).split())[:SUBJECT_MAX]
 
 
 def _name(actor: Actor | None) -> str:
@@ -49,7 +68,7 @@ def _emails(team_id: int, *, roles: tuple[str, ...] = (), user_ids: tuple[int | 
     return emails
 
 
-def notify_plan(*, plan: MitigationPlan, event: str, actor: Actor, comment: str = "") -> None:
+def notify_plan(*, plan: MitigationPlan, event: str, actor: Actor | None, comment: str = "") -> None:
     """Queue the email and webhook for a plan event (``event``: "proposed", "reopened" or the new status)."""
     system = plan.system
     who = _name(actor)
@@ -57,10 +76,10 @@ def notify_plan(*, plan: MitigationPlan, event: str, actor: Actor, comment: str 
         recipients = _emails(plan.team_id, roles=tuple(workflow.APPROVER_ROLES))
     else:
         recipients = _emails(plan.team_id, user_ids=(plan.proposed_by_id, plan.owner_id))
-    if actor.is_authenticated:
+    if actor is not None and actor.is_authenticated:
         recipients.discard(getattr(actor, "email", ""))
     url = plan.get_absolute_url()
-    subject = f"[{system.name}] {plan.control.code} plan {event}"
+    subject = clean_subject(f"[{system.name}] {plan.control.code} plan {event}")
     lines = [
         f'{who} {EVENT_TEXT.get(event, event)} the plan "{plan.control.code} {plan.control.name}" in {system.name}.',
         f"Status: {plan.status}, revision {plan.revision}.",
@@ -96,7 +115,9 @@ def notify_acceptance(*, acceptance: RiskAcceptance, event: str, actor: Actor | 
     )
     if actor is not None and actor.is_authenticated:
         recipients.discard(getattr(actor, "email", ""))
-    subject = f"[{acceptance.system.name}] risk acceptance {event}: {finding.template.code} on {finding.target_repr}"
+    subject = clean_subject(
+        f"[{acceptance.system.name}] risk acceptance {event}: {finding.template.code} on {finding.target_repr}"
+    )
     body = (
         f"{who}: acceptance of {finding.template.code} on {finding.target_repr} is {event}.\n"
         f"Valid through {acceptance.expires_on.isoformat()}; finding status now {finding.status}.\n"

@@ -22,9 +22,14 @@ def url(plan: MitigationPlan, action: str) -> str:
     return f"/api/v1/systems/{plan.system.slug}/plans/{plan.pk}/{action}/"
 
 
+def body(plan: MitigationPlan, action: str, **extra: Any) -> dict[str, Any]:
+    """What a client sends: the action's fields and the revision it read."""
+    return {**transition_kwargs(action), "revision": plan.revision, **extra}
+
+
 def test_the_matrix_covers_both_outcomes():
     assert {pair for pair in MATRIX if pair in ALLOWED} == ALLOWED
-    assert len(MATRIX) - len(ALLOWED) == 24
+    assert len(MATRIX) - len(ALLOWED) == 29
 
 
 @pytest.mark.parametrize(("state", "action"), sorted(ALLOWED))
@@ -35,7 +40,7 @@ def test_allowed_transition_works(request, api_client, plan_in, state, action):
     events = AuditEvent.objects.filter(team=system.team).count()
     api_client.force_login(request.getfixturevalue(ACTOR_FOR[action]))
 
-    response = api_client.post(url(plan, action), transition_kwargs(action), format="json")
+    response = api_client.post(url(plan, action), body(plan, action), format="json")
 
     assert response.status_code == 200, response.content
     target = workflow.target_of(state, action)
@@ -63,7 +68,7 @@ def test_every_disallowed_transition_is_409_with_the_current_state(
     with nothing_written(plan.system):
         for action in refused:
             api_client.force_login(request.getfixturevalue(ACTOR_FOR[action]))
-            response = api_client.post(url(plan, action), transition_kwargs(action), format="json")
+            response = api_client.post(url(plan, action), body(plan, action), format="json")
             answers[action] = (response.status_code, response.json().get("status"), response.json().get("code"))
 
     assert answers == {action: (409, state, "invalid_transition") for action in refused}
@@ -81,19 +86,19 @@ def test_approval_records_the_content_hash_and_revision(api_client, plan_in, ris
     plan = plan_in(workflow.PROPOSED)
     api_client.force_login(risk_owner)
 
-    body = api_client.post(url(plan, "approve"), {"comment": "Worth it."}, format="json").json()
+    answer = api_client.post(url(plan, "approve"), body(plan, "approve", comment="Worth it."), format="json").json()
 
     approval = Approval.objects.get(plan=plan)
     assert (approval.decision, approval.content_hash, approval.revision) == ("approved", plan.content_hash, 1)
     assert (approval.actor_name, approval.comment) == ("rita", "Worth it.")
-    assert body["approvals"][0]["content_hash"] == plan.content_hash
+    assert answer["approvals"][0]["content_hash"] == plan.content_hash
 
 
 def test_reject_needs_a_reason(api_client, plan_in, risk_owner, nothing_written):
     plan = plan_in(workflow.PROPOSED)
     api_client.force_login(risk_owner)
     with nothing_written(plan.system):
-        response = api_client.post(url(plan, "reject"), {"comment": "  "}, format="json")
+        response = api_client.post(url(plan, "reject"), body(plan, "reject", comment="  "), format="json")
     assert response.status_code == 400
     assert "comment" in response.json()["errors"]
 
@@ -128,6 +133,6 @@ def test_the_implementer_cannot_verify(api_client, plan_in, editor, owner):
 def test_comment_on_transition_is_too_long(api_client, plan_in, risk_owner: Any):
     plan = plan_in(workflow.PROPOSED)
     api_client.force_login(risk_owner)
-    response = api_client.post(url(plan, "approve"), {"comment": "x" * 2001}, format="json")
+    response = api_client.post(url(plan, "approve"), body(plan, "approve", comment="x" * 2001), format="json")
     assert response.status_code == 400
     assert MitigationPlan.objects.get(pk=plan.pk).status == workflow.PROPOSED
