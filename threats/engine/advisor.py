@@ -1,297 +1,208 @@
-"""The control advisor (DESIGN.md §5): which controls to add, and which flows to harden first.
+"""The advisor (DESIGN.md §5): what to do first, priced on the risk engine's own loss function.
 
-Two independent answers on the risk engine's own inputs:
-
-* ``select_controls``: a greedy choice of library controls not yet in force that brings the
-  system's projected annual loss under its risk appetite. Each step takes the candidate with the
-  largest loss reduction per annual cost, then re-scores. The loss is the analytic expected
-  annual loss (sum over findings of frequency x PERT mean), the value the Monte Carlo mean
-  converges to, so a step costs no simulation and is exactly ``risk.compute_risk``'s
-  ``expected_loss`` for the projected view plus the chosen controls (same functions, same order
-  of operations). Controls change success, never reach, so each finding keeps its reach and
-  magnitude from the start, and a pick re-prices only the findings whose threat it mitigates.
-* ``flow_cut.minimum_flow_cut`` (its own module): the fewest flows whose hardening disconnects
-  every attacker profile's entry points from the crown jewels.
-
-Annual cost = yearly cost + one-off cost / ``AMORTISATION_YEARS``: a control is bought once and
-then run, and three years is a common depreciation period for security tooling, so a large
-one-off price weighs against it without dominating a cheap yearly one. The library gives both
-costs as ranges; ``candidates_from_library`` takes their midpoints (the expected cost when every
-price in the range is equally likely).
+Candidates are ``actions``: controls placed where a finding lists them, and hardening changes.
+Each is scored by what it removes from the system's expected yearly loss in the projected view
+(the same analytic figure the risk panel shows, jewels counted at most once a year), so an
+action that cuts a route is worth what that route carried. Greedy: take the action with the
+most loss removed per annual cost, apply it, re-score; lazy evaluation keeps each candidate's
+last score as a bound and re-scores only the one on top. An action whose loss removed is below
+its annual cost is never recommended: it is listed as "not worth it at this price".
+Candidates are limited to assets on the routes that carry loss (the best route of every profile
+to every jewel, and the places thefts happen): nothing else can lower the loss.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
+import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import mul
-from typing import Literal
 
+from threats.engine.actions import Action, apply_hardening, control_actions, hardening_actions
 from threats.engine.attackers import AttackerData
-from threats.engine.controls import ControlsInForce, codes_by_asset
-from threats.engine.facts import SystemFacts
-from threats.engine.library import Library, Match, ThreatDef
-from threats.engine.montecarlo import pert_mean
-from threats.engine.reach import (
-    AttackGraph,
-    ReachResult,
-    build_graph,
-    compute_reach,
-)
-from threats.engine.risk import FindingKey, magnitude, reductions, success
+from threats.engine.attack_graph import build_view
+from threats.engine.chokepoints import ChokePoint, Cut, choke_points, weighted_cut
+from threats.engine.controls import ControlsInForce, Coverage, coverage, merge
+from threats.engine.evaluate import run_profile
+from threats.engine.facts import derive_facts
+from threats.engine.jewels import placement
+from threats.engine.library import Library, find_threats
+from threats.engine.risk import current_paths_view, system_expected
+from threats.engine.routes import pair_moves, route_of
 from threats.engine.snapshot import SystemSnapshot
 
-AMORTISATION_YEARS = 3
+MAX_STEPS = 12
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Candidate:
-    """A library control that could be put in force; empty ``asset_kinds``: organisation-wide."""
-
-    code: str
-    name: str = ""
-    yearly_cost: float = 0.0
-    one_off_cost: float = 0.0
-    asset_kinds: frozenset[str] = frozenset()
-
-    @property
-    def annual_cost(self) -> float:
-        return self.yearly_cost + self.one_off_cost / AMORTISATION_YEARS
-
-
-@dataclass(frozen=True, slots=True)
-class FindingChange:
-    """One finding's expected annual loss before and after a step."""
-
-    key: FindingKey
-    loss_before: float
-    loss_after: float
+def _negligible(loss: float) -> float:
+    """A removal this small is float noise, not a reason to buy anything."""
+    return max(loss * 1e-9, 0.01)
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One pick: the control, where it goes in force (``asset_ids`` None: system-wide), its cost,
-    and the system loss before and after it, with the findings it lowers."""
-
-    code: str
-    name: str
-    asset_ids: tuple[int, ...] | None
-    yearly_cost: float
-    one_off_cost: float
-    annual_cost: float
+    action: Action
     loss_before: float
     loss_after: float
-    findings: tuple[FindingChange, ...]
+
+    @property
+    def removed(self) -> float:
+        return self.loss_before - self.loss_after
 
 
 @dataclass(frozen=True, slots=True)
-class Selection:
-    """The greedy answer; ``reached`` is whether ``loss_after <= appetite``."""
-
+class Advice:
     appetite: float
     loss_before: float
     loss_after: float
     reached: bool
     steps: tuple[Step, ...]
+    not_worth_it: tuple[Step, ...]  # the best of the rest, each alone against the final state
+    evaluated: int
+    candidates: int
 
     @property
     def annual_cost(self) -> float:
-        return math.fsum(s.annual_cost for s in self.steps)
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(s.code for s in self.steps)
+        return sum(s.action.annual_cost for s in self.steps)
 
 
-def candidates_from_library(library: Library) -> tuple[Candidate, ...]:
-    """Every library control as a candidate, priced at the midpoints of its cost ranges."""
-    return tuple(
-        Candidate(
-            code=c.code,
-            name=c.name,
-            yearly_cost=(c.cost_yearly[0] + c.cost_yearly[1]) / 2,
-            one_off_cost=(c.cost_one_off[0] + c.cost_one_off[1]) / 2,
-            asset_kinds=c.asset_kinds,
-        )
-        for c in library.controls
-    )
-
-
-class Scorer:
-    """The projected view priced once per finding; ``loss`` re-prices it under extra controls.
-
-    Per finding it keeps what no candidate changes: the threat, the ends of the target, attempts
-    x reach per attacker, the base probabilities, the PERT mean and the codes already in force.
-    """
+class Evaluator:
+    """The projected loss of the system with a set of actions taken."""
 
     def __init__(
         self,
         snapshot: SystemSnapshot,
-        facts: SystemFacts | None,
         library: Library,
-        matches: Sequence[Match],
         attackers: Sequence[AttackerData],
         controls: ControlsInForce,
-        graph: AttackGraph | None = None,
     ) -> None:
-        threats = {t.code: t for t in library.threats}
-        assets = {a.id: a for a in snapshot.assets}
-        flows = {f.id: (f.source_id, f.target_id, f.carries) for f in snapshot.flows}
-        hosted: dict[int, list[int]] = {}
-        for asset in snapshot.assets:
-            if asset.hosted_on_id is not None and asset.hosted_on_id != asset.id:
-                hosted.setdefault(asset.hosted_on_id, []).append(asset.id)
-        graph = graph or build_graph(snapshot)
-        self.reach: dict[int, ReachResult] = {a.id: compute_reach(graph, a) for a in attackers}
-        probability = [self.reach[a.id].probability for a in attackers]
-        attempts = [a.attempts_per_year for a in attackers]
-        everywhere, on_asset = codes_by_asset(controls)
-        known = None if facts is None else {"asset": facts.assets, "flow": facts.flows}
-        rows: dict[FindingKey, tuple[ThreatDef, tuple[int, ...], tuple[float, ...], tuple[float, ...], float]] = {}
-        for match in matches:
-            threat = threats.get(match.threat_code)
-            if threat is None:
-                raise ValueError(f"{match.threat_code} on {match.target_type} {match.target_id}: unknown threat")
-            kind, tid = match.target_type, match.target_id
-            ends: tuple[int, ...] = (tid,) if kind == "asset" else flows[tid][:2] if tid in flows else ()
-            if known is not None and tid not in known[kind]:
-                ends = ()
-            reach = tuple(max([p.get(e, 0.0) for e in ends], default=0.0) for p in probability)
-            size = magnitude(kind, tid, assets, flows, hosted)
-            base = tuple(threat.base_probability[a.capability] for a in attackers)
-            weights = tuple(map(mul, attempts, reach))
-            rows[(match.threat_code, kind, tid)] = (threat, ends, weights, base, pert_mean(*size[:3]))
-        self.keys: tuple[FindingKey, ...] = tuple(rows)
-        self.threats = tuple(r[0] for r in rows.values())
-        self.ends = tuple(r[1] for r in rows.values())
-        self.weights = tuple(r[2] for r in rows.values())
-        self.base = tuple(r[3] for r in rows.values())
-        self.size_mean = tuple(r[4] for r in rows.values())
-        codes = []
-        for ends in self.ends:
-            here = everywhere
-            for e in ends:
-                here = here | on_asset.get(e, everywhere)
-            codes.append(here)
-        self.codes: tuple[frozenset[str], ...] = tuple(codes)
-        self._success: dict[tuple[str, frozenset[str]], tuple[float, ...]] = {}
-        self._kinds = tuple((a.id, a.kind) for a in snapshot.assets)
-        self.controls = controls
+        self.snapshot, self.library, self.attackers = snapshot, library, tuple(attackers)
+        self.controls = {code: coverage(v) for code, v in controls.items()}
+        self.count = 0
+        self._base_facts = derive_facts(snapshot)
+        self._base_matches = find_threats(library, snapshot, self._base_facts)
+        self._where = placement(snapshot)
 
-    def placement(self, candidate: Candidate) -> frozenset[int] | None | Literal[False]:
-        """Where adding ``candidate`` puts it in force beyond the controls already in force: the
-        assets of its kinds not yet covered, None for system-wide, False when it adds nothing."""
-        existing = self.controls.get(candidate.code, frozenset())
-        if existing is None:
-            return False
-        if not candidate.asset_kinds:
-            return None
-        new = frozenset(aid for aid, kind in self._kinds if kind in candidate.asset_kinds) - existing
-        return new or False
+    @property
+    def matches(self) -> list:
+        return self._base_matches
 
-    def finding_loss(self, i: int, codes: frozenset[str]) -> float:
-        """Expected annual loss of finding ``i`` with ``codes`` in force on its target, computed as
-        ``risk.explain`` does: sum of (attempts x reach) x success, times the PERT mean."""
-        threat = self.threats[i]
-        hit = self._success.get((threat.code, codes))
-        if hit is None:
-            hit = self._success[(threat.code, codes)] = success(self.base[i], reductions(threat, codes))
-        return sum(map(mul, self.weights[i], hit)) * self.size_mean[i]
-
-    def covers(self, i: int, where: frozenset[int] | None) -> bool:
-        """Whether a control put in force on ``where`` (None: everywhere) applies to finding ``i``."""
-        return bool(self.ends[i]) and (where is None or any(e in where for e in self.ends[i]))
-
-    def loss(self, extra: Mapping[str, frozenset[int] | None] | None = None) -> float:
-        """System expected annual loss with ``extra`` controls (code -> assets, None: everywhere)."""
-        extra = extra or {}
-        losses = []
-        for i, codes in enumerate(self.codes):
-            added = frozenset(c for c, where in extra.items() if self.covers(i, where))
-            losses.append(self.finding_loss(i, codes | added if added else codes))
-        return math.fsum(losses)
-
-
-def select_controls(scorer: Scorer, candidates: Iterable[Candidate], appetite: float) -> Selection:
-    """Greedy: add the candidate with the largest loss reduction per annual cost until the loss is
-    at most ``appetite`` or no candidate lowers it. A free candidate that lowers the loss comes
-    first; ties go to the larger reduction, then to the smaller code. Every step strictly lowers
-    the loss (a pick whose reduction is lost to rounding ends the search)."""
-    pool: dict[str, tuple[Candidate, frozenset[int] | None]] = {}
-    for cand in sorted(candidates, key=lambda c: c.code):
-        where = scorer.placement(cand)
-        if where is not False and cand.code not in pool:
-            pool[cand.code] = (cand, where)
-    codes = list(scorer.codes)
-    losses = [scorer.finding_loss(i, c) for i, c in enumerate(codes)]
-    # Which candidates could lower each finding (its threat lists them, they would cover its
-    # target, they are not in force there yet), and the reverse index.
-    by_finding: dict[int, list[str]] = {}
-    affects: dict[str, list[int]] = {code: [] for code in pool}
-    for i, threat in enumerate(scorer.threats):
-        for tc in threat.controls:
-            if tc.control in pool and tc.control not in codes[i] and scorer.covers(i, pool[tc.control][1]):
-                by_finding.setdefault(i, []).append(tc.control)
-                affects[tc.control].append(i)
-    delta = {
-        code: {i: losses[i] - scorer.finding_loss(i, codes[i] | {code}) for i in found}
-        for code, found in affects.items()
-    }
-    gain = {code: math.fsum(d.values()) for code, d in delta.items()}
-
-    start = total = math.fsum(losses)
-    steps: list[Step] = []
-    while total > appetite and pool:
-        best = _best(pool, gain)
-        if best is None:
-            break
-        cand, where = pool.pop(best)
-        changes: list[FindingChange] = []
-        touched: set[str] = set()
-        for i in affects[best]:
-            before, codes[i] = losses[i], codes[i] | {best}
-            losses[i] = scorer.finding_loss(i, codes[i])
-            if losses[i] < before:
-                changes.append(FindingChange(scorer.keys[i], before, losses[i]))
-            touched.update(c for c in by_finding[i] if c in pool)
-        after = math.fsum(losses)
-        if not after < total:
-            break
-        for code in touched:
-            d = delta[code]
-            for i in affects[best]:
-                if i in d:
-                    d[i] = losses[i] - scorer.finding_loss(i, codes[i] | {code})
-            gain[code] = math.fsum(d.values())
-        steps.append(
-            Step(
-                best,
-                cand.name,
-                None if where is None else tuple(sorted(where)),
-                cand.yearly_cost,
-                cand.one_off_cost,
-                cand.annual_cost,
-                total,
-                after,
-                tuple(changes),
-            )
+    def loss(self, actions: Sequence[Action]) -> float:
+        self.count += 1
+        extra: dict[str, Coverage | None] = {}
+        for action in actions:
+            if action.control:
+                extra = dict(merge(extra, {action.control: action.coverage}))
+        hardened = [a for a in actions if a.change]
+        snapshot = apply_hardening(self.snapshot, hardened) if hardened else self.snapshot
+        if hardened:
+            facts = derive_facts(snapshot)
+            matches = find_threats(self.library, snapshot, facts)
+            where = placement(snapshot)
+        else:
+            facts, matches, where = self._base_facts, self._base_matches, self._where
+        controls = {code: coverage(v) for code, v in merge(self.controls, extra).items()}
+        graph = build_view(
+            snapshot=snapshot, facts=facts, where=where, library=self.library, active=matches, controls=controls
         )
-        total = after
-    return Selection(appetite, start, total, total <= appetite, tuple(steps))
+        return system_expected(graph, [run_profile(graph, a) for a in self.attackers])
 
 
-def _best(pool: Mapping[str, tuple[Candidate, object]], gain: Mapping[str, float]) -> str | None:
-    best, best_key = None, (0.0, 0.0)
-    for code, (cand, _) in pool.items():  # in code order: the first of equals wins
-        g = gain.get(code, 0.0)
-        if g <= 0:
+def candidates(
+    evaluator: Evaluator, on_routes: set[int], hot: set[int]
+) -> list[Action]:
+    """Control placements and hardening changes on the assets that carry loss."""
+    relevant = on_routes | hot
+    result = []
+    for action in control_actions(evaluator.library, evaluator.snapshot, evaluator.matches, evaluator.controls):
+        if action.coverage is None or action.coverage.assets & relevant:
+            result.append(action)
+    for action in hardening_actions(evaluator.library, evaluator.snapshot):
+        if action.asset_id in relevant or action.holder_id in relevant:
+            result.append(action)
+    return result
+
+
+def advise(
+    evaluator: Evaluator,
+    actions: Sequence[Action],
+    appetite: float,
+    *,
+    max_steps: int = MAX_STEPS,
+) -> Advice:
+    """Greedy selection with the cost-benefit floor (see the module docstring)."""
+    base = evaluator.loss(())
+    chosen: list[Action] = []
+    steps: list[Step] = []
+    current = base
+    heap: list[tuple[float, int, int]] = []  # (-score bound, stamp, index)
+    for i, action in enumerate(actions):
+        heapq.heappush(heap, (-float("inf"), -1, i))
+    stamp = 0
+    scores: dict[int, float] = {}  # loss removed at the last scoring
+    rejected: dict[int, Step] = {}
+    while heap and current > appetite and len(steps) < max_steps:
+        bound, seen, i = heapq.heappop(heap)
+        action = actions[i]
+        if seen == stamp:  # scored against the current state and still the best: take it
+            step = Step(action, current, current - scores[i])
+            chosen.append(action)
+            steps.append(step)
+            current = step.loss_after
+            stamp += 1
             continue
-        cost = cand.annual_cost
-        key = (g / cost if cost > 0 else math.inf, g)
-        if best is None or key > best_key:
-            best, best_key = code, key
-    return best
+        removed = current - evaluator.loss((*chosen, action))
+        if removed <= _negligible(current):
+            continue
+        if removed < action.annual_cost:
+            rejected[i] = Step(action, current, current - removed)
+            continue
+        scores[i] = removed
+        score = removed / action.annual_cost if action.annual_cost > 0 else float("inf")
+        heapq.heappush(heap, (-score, stamp, i))
+    not_worth = sorted(rejected.values(), key=lambda s: -s.removed)[:5]
+    return Advice(
+        appetite=appetite,
+        loss_before=base,
+        loss_after=current,
+        reached=current <= appetite,
+        steps=tuple(steps),
+        not_worth_it=tuple(not_worth),
+        evaluated=evaluator.count,
+        candidates=len(actions),
+    )
 
 
-# -- minimum cut -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything the advice page shows, from one computation."""
+
+    advice: Advice
+    choke_points: tuple[ChokePoint, ...]
+    cut: Cut
+
+
+def plan_for(
+    snapshot: SystemSnapshot,
+    library: Library,
+    attackers: Sequence[AttackerData],
+    controls: ControlsInForce,
+    appetite: float,
+) -> Plan:
+    """Advice, choke points and the weighted cut for the system with ``controls`` in force."""
+    graph, runs, _ = current_paths_view(snapshot, library, attackers, controls)
+    moves = pair_moves(graph)
+    routes = {}
+    for run in runs:
+        for j, jewel_id in enumerate(graph.thefts.jewels.ids):
+            route = route_of(graph, run, j, moves)
+            if route is not None:
+                routes[(run.attacker.id, jewel_id)] = route
+    on_routes = {int(s.source[1]) for r in routes.values() for s in r.steps if s.source[0] != "internet"}
+    active = [graph.findings[int(f)].active for f in graph.thefts.finding]
+    hot = {int(t) for t, on in zip(graph.thefts.target, active, strict=True) if on}
+    evaluator = Evaluator(snapshot, library, attackers, controls)
+    actions = candidates(evaluator, on_routes, hot)
+    advice = advise(evaluator, actions, appetite)
+    means = {jid: float(graph.thefts.jewels.means[i]) for i, jid in enumerate(graph.thefts.jewels.ids)}
+    chokes = choke_points(snapshot, routes, {a.id: a.attempts_per_year for a in attackers}, means)
+    return Plan(advice, tuple(chokes), weighted_cut(graph, runs, actions))

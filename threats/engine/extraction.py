@@ -1,31 +1,33 @@
-"""Extraction budget: how long an API extraction or distillation takes, against how long until it
-is detected (DESIGN.md §4.7).
+"""Extraction budget: how long a query theft takes against how long until it is detected, and
+the chance it finishes first (DESIGN.md §4.6). The budget feeds the risk: it scales the
+technique's success, so a quota lengthens the budget instead of making the threat disappear.
 
-    days_to_extract = queries_needed / (queries per minute per account x 1440 x accounts)
+    days_to_extract    = queries_needed / (queries per minute per account x 1440 x accounts)
+    finish_probability = days_to_detect / (days_to_detect + days_to_extract)   (1 if never detected)
 
-``queries_needed`` comes from a table by model class and output granularity whose entries are
-ORDER-OF-MAGNITUDE estimates anchored on the research figures of ``knowledge/ai-model-theft.md``
-§(c); each entry carries its source so the screen can show where a number comes from. The
-formula itself is the knowledge base's own derived estimate (§(c), "Query-budget-based risk
-estimation"), not a published model. Every factor is returned for display.
+``queries_needed`` depends on what the attacker is after (``goal``: a functional clone, the
+parameters of the last layer, the system prompt, or training records), the model class and
+the output granularity; entries are ORDER-OF-MAGNITUDE estimates anchored on the research
+figures of ``knowledge/ai-model-theft.md`` §(c), each with its source for the screen. The
+formula is the knowledge base's own derived estimate (§(c), "Query-budget-based risk
+estimation"), and the finish probability is ours: a race between two exponential clocks of
+those means. Every factor is returned for display.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from threats.engine.attackers import AttackerData
-from threats.engine.controls import ControlsInForce, in_force
-from threats.engine.library import Match
 from threats.engine.snapshot import AssetData
+from threats.engine.vocab import OC_LEVELS
 
-EXTRACTION_THREATS: frozenset[str] = frozenset({"T-EXTRACT-API", "T-DISTILL-LLM", "T-LOGIT-ALGEBRA"})
 MINUTES_PER_DAY = 1440
-# An API without a rate limit is still bounded by what one client can push through it: ~10
-# requests a second per account (latency-bound clients, our assumption).
-UNLIMITED_PER_MINUTE = 600.0
+# An API without a rate limit is bounded by what one account can push through it concurrently:
+# about 10,000 requests a minute (150-odd parallel streams; our assumption). A quota of 600 a
+# minute therefore lengthens an extraction, which is what it is for.
+UNLIMITED_PER_MINUTE = 10_000.0
 # Rate limited, but the asset does not say how tightly: one query a second (our assumption).
 DEFAULT_LIMIT_PER_MINUTE = 60.0
 # Accounts (or client identities) an attacker runs in parallel, by RAND operational capacity.
@@ -58,25 +60,41 @@ _LABELS = (
     "each coarser output step costs ~10x more queries (our estimate; Atli et al. 2020: granularity limits Knockoff)"
 )
 
-# (model class, output granularity) -> queries for a functionally useful copy.
-QUERIES: Mapping[tuple[str, str], QueryEstimate] = {
-    ("classifier", "logits"): QueryEstimate(3e3, f"{_TRAMER}; {_CARLINI_2020} for exact weights"),
-    ("classifier", "score"): QueryEstimate(1e4, f"{_KNOCKOFF}; {_TRAMER}"),
-    ("classifier", "label"): QueryEstimate(1e5, f"{_KNOCKOFF}; {_LABELS}"),
-    ("regressor", "logits"): QueryEstimate(1e3, f"{_TRAMER} (equation solving, ~d+1 queries)"),
-    ("regressor", "score"): QueryEstimate(1e3, f"{_TRAMER} (equation solving, ~d+1 queries)"),
-    ("regressor", "label"): QueryEstimate(1e4, f"{_TRAMER}; {_LABELS}"),
-    ("llm", "logits"): QueryEstimate(1e4, f"{_CARLINI_2024}; {_FINLAYSON}"),
-    ("llm", "score"): QueryEstimate(1e5, f"{_CARLINI_2024} (top-k logprobs need more queries); {_LABELS}"),
-    ("llm", "label"): QueryEstimate(1.6e7, f"{_CS0056}; lower bound {_ALPACA}"),
-    ("embedding", "logits"): QueryEstimate(1e4, f"{_GREYBOX}; {_CARLINI_2024}"),
-    ("embedding", "score"): QueryEstimate(1e4, f"{_GREYBOX}"),
-    ("embedding", "label"): QueryEstimate(1e5, f"{_GREYBOX}; {_LABELS}"),
-    ("other", "logits"): QueryEstimate(3e3, f"as classifier: {_TRAMER}"),
-    ("other", "score"): QueryEstimate(1e4, f"as classifier: {_KNOCKOFF}"),
-    ("other", "label"): QueryEstimate(1e5, f"as classifier: {_LABELS}"),
+_PROMPT = "system prompts leak to a handful of crafted prompts (OWASP LLM07:2025); 100 queries assumed"
+_MEMBERSHIP = "membership inference and verbatim extraction need many probes per record (our estimate)"
+_DISTIL_LOGPROBS = "logprobs carry more signal per answer than text: ~5x fewer queries for a clone (our estimate)"
+
+# (goal, model class, output granularity) -> queries. Goals: "clone" a functional copy,
+# "parameters" of the final layer (logit algebra), "prompt" the system prompt, "data" records of
+# the training set. Granularity "text" (an LLM's plain answer) and "label" are the minimal outputs.
+QUERIES: Mapping[tuple[str, str, str], QueryEstimate] = {
+    ("clone", "classifier", "logits"): QueryEstimate(3e3, f"{_TRAMER}; {_CARLINI_2020} for exact weights"),
+    ("clone", "classifier", "score"): QueryEstimate(1e4, f"{_KNOCKOFF}; {_TRAMER}"),
+    ("clone", "classifier", "label"): QueryEstimate(1e5, f"{_KNOCKOFF}; {_LABELS}"),
+    ("clone", "regressor", "logits"): QueryEstimate(1e3, f"{_TRAMER} (equation solving, ~d+1 queries)"),
+    ("clone", "regressor", "score"): QueryEstimate(1e3, f"{_TRAMER} (equation solving, ~d+1 queries)"),
+    ("clone", "regressor", "label"): QueryEstimate(1e4, f"{_TRAMER}; {_LABELS}"),
+    ("clone", "llm", "logits"): QueryEstimate(1e6, f"{_CS0056}, per campaign; {_DISTIL_LOGPROBS}"),
+    ("clone", "llm", "score"): QueryEstimate(2e6, f"{_CS0056}, per campaign; top-k logprobs"),
+    ("clone", "llm", "label"): QueryEstimate(5e6, f"{_CS0056} (~5M per campaign); lower bound {_ALPACA}"),
+    ("clone", "embedding", "embeddings"): QueryEstimate(1e4, f"{_GREYBOX}"),
+    ("clone", "embedding", "logits"): QueryEstimate(1e4, f"{_GREYBOX}"),
+    ("clone", "embedding", "score"): QueryEstimate(1e5, f"{_GREYBOX}; {_LABELS}"),
+    ("clone", "embedding", "label"): QueryEstimate(1e6, f"{_GREYBOX}; {_LABELS}"),
+    ("parameters", "llm", "logits"): QueryEstimate(1e4, f"{_CARLINI_2024}; {_FINLAYSON}"),
+    ("parameters", "llm", "score"): QueryEstimate(1e5, f"{_CARLINI_2024} (top-k logprobs need more queries)"),
+    ("parameters", "classifier", "logits"): QueryEstimate(3e6, _CARLINI_2020),
+    ("parameters", "classifier", "score"): QueryEstimate(1e7, f"{_CARLINI_2020}; {_LABELS}"),
+    ("parameters", "regressor", "logits"): QueryEstimate(1e3, f"{_TRAMER} (equation solving, ~d+1 queries)"),
+    ("parameters", "regressor", "score"): QueryEstimate(1e3, f"{_TRAMER} (equation solving, ~d+1 queries)"),
 }
-UNKNOWN_GRANULARITY = "score"  # an endpoint that does not say what it returns: assume the middle
+GOAL_DEFAULTS: Mapping[str, QueryEstimate] = {
+    "clone": QueryEstimate(1e5, f"as a classifier with labels: {_KNOCKOFF}; {_LABELS}"),
+    "parameters": QueryEstimate(1e7, f"{_CARLINI_2020}; coarse outputs need far more queries"),
+    "prompt": QueryEstimate(1e2, _PROMPT),
+    "data": QueryEstimate(1e5, _MEMBERSHIP),
+}
+_GRANULARITY = {"text": "label", "": "score"}  # text answers count as labels; unknown as scores
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +102,7 @@ class ExtractionBudget:
     """Every factor of one extraction-budget estimate, for one target, attacker and view."""
 
     asset_id: int
+    goal: str
     capability: str
     model_class: str
     output_granularity: str
@@ -99,40 +118,39 @@ class ExtractionBudget:
     days_to_detect: float | None
     detection_source: str
     extracted_before_detection: bool
+    finish_probability: float
     note: str = ESTIMATE_NOTE
 
 
 def extraction_budget(
-    asset: AssetData,
-    capability: str,
-    *,
-    rate_limited: bool | None = None,
-    monitored: bool | None = None,
-    output_minimized: bool = False,
+    goal: str, asset: AssetData, capability: str, *, rate_limited: bool, monitored: bool, output_minimized: bool
 ) -> ExtractionBudget:
-    """The budget for an attacker of ``capability`` against ``asset``.
+    """The budget of one query theft with ``goal`` for an attacker of ``capability``.
 
-    ``rate_limited`` / ``monitored`` default to the asset's own properties; a view passes True
-    when a plan puts M-RATE-QUOTA / M-EXTRACTION-MONITOR in force. ``output_minimized`` (a plan
-    putting M-OUTPUT-MINIMIZE in force) means the endpoint answers with labels only.
+    ``rate_limited`` / ``monitored`` / ``output_minimized``: whether M-RATE-QUOTA /
+    M-EXTRACTION-MONITOR / M-OUTPUT-MINIMIZE are in force on the endpoint in the view (the
+    endpoint's own properties put them in force in the current view); a minimised output
+    answers with text or labels only.
     """
     model_class = asset.model_class if asset.model_class in {"classifier", "regressor", "llm", "embedding"} else "other"
-    granularity = "label" if output_minimized else (asset.output_granularity or UNKNOWN_GRANULARITY)
-    estimate = QUERIES.get((model_class, granularity), QUERIES[(model_class, UNKNOWN_GRANULARITY)])
-    limited = asset.rate_limited if rate_limited is None else rate_limited
-    if limited and asset.rate_limit_per_minute:
+    raw = asset.output_granularity
+    granularity = "label" if output_minimized and raw not in ("text", "label") else _GRANULARITY.get(raw, raw)
+    model_class_key = "classifier" if model_class == "other" else model_class
+    estimate = QUERIES.get((goal, model_class_key, granularity), GOAL_DEFAULTS.get(goal, GOAL_DEFAULTS["clone"]))
+    if rate_limited and asset.rate_limit_per_minute:
         rate, rate_source = float(asset.rate_limit_per_minute), "the endpoint's rate limit per account"
-    elif limited:
+    elif rate_limited:
         rate, rate_source = DEFAULT_LIMIT_PER_MINUTE, "rate limited, limit not given: 1 query/second assumed"
     else:
-        rate, rate_source = UNLIMITED_PER_MINUTE, "no rate limit: one client's throughput, ~10 queries/second"
+        rate, rate_source = UNLIMITED_PER_MINUTE, "no rate limit: one account's concurrent throughput assumed"
     accounts = ACCOUNTS[capability]
     per_day = rate * MINUTES_PER_DAY * accounts
     days = estimate.queries / per_day
-    watched = asset.monitored if monitored is None else monitored
-    detect = DETECTION_DAYS if watched else None
+    detect = DETECTION_DAYS if monitored else None
+    finish = 1.0 if detect is None else detect / (detect + days)
     return ExtractionBudget(
         asset_id=asset.id,
+        goal=goal,
         capability=capability,
         model_class=model_class,
         output_granularity=granularity,
@@ -144,43 +162,19 @@ def extraction_budget(
         accounts_source=ACCOUNTS_SOURCE,
         queries_per_day=per_day,
         days_to_extract=days,
-        monitored=watched,
+        monitored=monitored,
         days_to_detect=detect,
-        detection_source=DETECTION_SOURCE if watched else "not monitored: never detected",
+        detection_source=DETECTION_SOURCE if monitored else "not monitored: never detected",
         extracted_before_detection=detect is None or days < detect,
+        finish_probability=finish,
     )
 
 
-def extraction_budgets(
-    matches: Sequence[Match],
-    assets: Mapping[int, AssetData],
-    attackers: Sequence[AttackerData],
-    controls_by_view: Mapping[str, ControlsInForce],
-) -> dict[tuple[str, str, int], Mapping[str, tuple[ExtractionBudget, ...]]]:
-    """Budgets of the API extraction matches, keyed like findings, per view and per attacker (in
-    ``attackers`` order: accounts grow with capability).
-
-    The view's controls decide, as everywhere else, so the inherent view is the unprotected
-    endpoint: M-RATE-QUOTA in force = rate limited (at the asset's limit if it gives one),
-    M-EXTRACTION-MONITOR = monitored, M-OUTPUT-MINIMIZE = labels only.
-    """
-    result: dict[tuple[str, str, int], Mapping[str, tuple[ExtractionBudget, ...]]] = {}
-    for match in matches:
-        asset = assets.get(match.target_id)
-        if match.threat_code not in EXTRACTION_THREATS or match.target_type != "asset" or asset is None:
-            continue
-        on = (asset.id,)
-        result[(match.threat_code, match.target_type, match.target_id)] = {
-            view: tuple(
-                extraction_budget(
-                    asset,
-                    a.capability,
-                    rate_limited=in_force(controls, "M-RATE-QUOTA", on),
-                    monitored=in_force(controls, "M-EXTRACTION-MONITOR", on),
-                    output_minimized=in_force(controls, "M-OUTPUT-MINIMIZE", on),
-                )
-                for a in attackers
-            )
-            for view, controls in controls_by_view.items()
-        }
-    return result
+def budgets_for(goal: str, asset: AssetData, codes: frozenset[str]) -> tuple[ExtractionBudget, ...]:
+    """One budget per OC level (OC1..OC5) for the controls ``codes`` in force on the endpoint."""
+    flags = {
+        "rate_limited": "M-RATE-QUOTA" in codes,
+        "monitored": "M-EXTRACTION-MONITOR" in codes,
+        "output_minimized": "M-OUTPUT-MINIMIZE" in codes,
+    }
+    return tuple(extraction_budget(goal, asset, level, **flags) for level in OC_LEVELS)

@@ -1,58 +1,61 @@
-"""A system's attack paths as report data: crown jewels, k best paths per profile, controls per hop.
+"""A system's attack paths as report data: the k most probable routes per profile and jewel.
 
-Pure, like every engine: the render service passes a snapshot, the attacker profiles and the
-controls in force for the current and projected views (``controls.standard_views``), and gets
-JSON-ready pairs (stored, served by the API, shown on the system page) and the ``DrawnPath`` list
-the attack-path diagram is drawn from, so that the table and the picture cannot disagree.
+Routes live on the current view's attack graph (``attack_graph``), so the best route's probability
+is the profile's odds of stealing the jewel in one attempt, the same figure the risk is priced
+from. The k best are Yen's simple paths (networkx) from a virtual start, linked to every start
+node of the profile, to a virtual sink per jewel, linked from every position a theft of it can
+be tried from (weighted by that theft's odds and the share of the value it takes). A route that
+needs no move (an insider's authorised access, a device in hand) is a single theft step.
 
-The controls listed on a hop are those in force on the asset the hop enters: that is where
-authentication, MFA, rate limits and monitoring act, and what a reader can change to make the hop
-harder. Controls of the projected view that are not yet current are listed apart as "planned".
+Each hop names the techniques that make it and the controls in force (and only planned) on the
+asset it enters: that is where a reader can make the hop harder.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from threats.engine.attackers import AttackerData
+import networkx as nx
+import numpy as np
+
+from threats.engine.attack_graph import ViewGraph
 from threats.engine.controls import ControlsInForce, codes_by_asset
 from threats.engine.dot import DrawnPath, PathHop
-from threats.engine.paths import AttackPath, k_best_paths_many
-from threats.engine.reach import INTERNET, PathStep, build_graph
-from threats.engine.snapshot import AssetData, SystemSnapshot
-from threats.engine.vocab import WEIGHT_KINDS
+from threats.engine.evaluate import ProfileRun
+from threats.engine.routes import pair_moves
+from threats.engine.snapshot import SystemSnapshot
+from threats.engine.thefts import START_GRAPH
 
 INTERNET_NAME = "Internet"
+_START, _SINK = "start", "sink"
 
 
 @dataclass(frozen=True, slots=True)
 class PathReport:
-    """``pairs``: one entry per (profile, crown jewel) analysed, targets in priority order.
-    ``summary``: how many crown jewels there are, how many were analysed, pairs the deadline cut."""
+    """``pairs``: one entry per (profile, jewel) analysed, jewels by expected loss; ``summary``:
+    counts, and the pairs a deadline cut."""
 
     pairs: list[dict[str, Any]]
     drawn: list[DrawnPath]
     summary: dict[str, Any]
 
 
-def is_crown_jewel(asset: AssetData) -> bool:
-    """DESIGN.md §5: weights, checkpoints and adapters, and anything of criticality 5."""
-    return asset.kind in WEIGHT_KINDS or asset.criticality == 5
-
-
-def crown_jewels(snapshot: SystemSnapshot) -> list[AssetData]:
-    """Crown jewels, most important first (criticality, likely value, id), so that a cap or a
-    deadline drops the least valuable ones."""
-    jewels = [a for a in snapshot.assets if is_crown_jewel(a)]
-    return sorted(jewels, key=lambda a: (-a.criticality, -a.value_likely, a.id))
+def _round(value: float) -> float:
+    if value == 0 or not math.isfinite(value):
+        return float(value)
+    return round(value, 5 - int(math.floor(math.log10(abs(value)))))
 
 
 def attack_path_report(
     snapshot: SystemSnapshot,
-    attackers: Sequence[AttackerData],
+    graph: ViewGraph,
+    runs: Sequence[ProfileRun],
+    jewel_order: Sequence[int],
     *,
     current: ControlsInForce,
     projected: ControlsInForce,
@@ -60,120 +63,172 @@ def attack_path_report(
     max_targets: int = 25,
     deadline: float | None = None,
 ) -> PathReport:
-    """The k most probable paths of every profile to each of the first ``max_targets`` crown
-    jewels; pairs not started before ``deadline`` (``time.monotonic()``) are left out and counted."""
-    jewels = crown_jewels(snapshot)
-    targets = jewels[: max(int(max_targets), 0)]
-    graph = build_graph(snapshot)
-    found = k_best_paths_many(graph, attackers, [t.id for t in targets], k=k, deadline=deadline)
-    view = _HopView(snapshot, current, projected)
+    """Up to ``k`` routes of every profile to each of the first ``max_targets`` jewels of
+    ``jewel_order`` (asset ids, most important first); pairs not started before ``deadline``
+    (``time.monotonic()``) are left out and counted."""
+    view = _Hops(snapshot, graph, current, projected)
+    targets = [j for j in jewel_order if j in graph.thefts.jewels.index][: max(int(max_targets), 0)]
     pairs: list[dict[str, Any]] = []
     drawn: list[DrawnPath] = []
-    for target in targets:
-        for attacker in attackers:
-            paths = found.get((attacker.id, target.id))
-            if paths is None:
+    cut = 0
+    for jewel_id in targets:
+        for run in runs:
+            if deadline is not None and time.monotonic() > deadline:
+                cut += 1
                 continue
+            routes = k_routes(graph, run, graph.thefts.jewels.index[jewel_id], k)
+            if not routes:
+                continue
+            target = view.assets[jewel_id]
             pairs.append(
                 {
-                    "profile": {"id": attacker.id, "name": attacker.name, "capability": attacker.capability},
-                    "target": {
-                        "id": target.id,
-                        "name": target.name,
-                        "kind": target.kind,
-                        "criticality": target.criticality,
-                    },
-                    "probability": _round(paths[0].probability) if paths else 0.0,
-                    "paths": [view.path_json(path) for path in paths],
+                    "profile": {"id": run.attacker.id, "name": run.attacker.name, "capability": run.attacker.capability},
+                    "target": {"id": target.id, "name": target.name, "kind": target.kind, "criticality": target.criticality},
+                    "probability": _round(routes[0][0]),
+                    "paths": [view.path_json(p, nodes, theft) for p, nodes, theft in routes],
                 }
             )
-            drawn.extend(view.drawn(attacker.name, path) for path in paths)
+            drawn.extend(view.drawn(run.attacker.name, jewel_id, p, nodes) for p, nodes, _ in routes)
     summary = {
         "k": k,
-        "crown_jewels": len(jewels),
+        "jewels": len(graph.thefts.jewels.ids),
         "targets": len(targets),
-        "profiles": len(attackers),
+        "profiles": len(runs),
         "pairs": len(pairs),
-        "pairs_cut_by_time_limit": len(targets) * len(attackers) - len(pairs),
+        "pairs_cut_by_time_limit": cut,
         "paths": sum(len(p["paths"]) for p in pairs),
     }
     return PathReport(pairs, drawn, summary)
 
 
-def _round(value: float) -> float:
-    """Six significant digits: stable JSON, no float noise between equal runs."""
-    if value == 0 or not math.isfinite(value):
-        return float(value)
-    return round(value, 5 - int(math.floor(math.log10(abs(value)))))
+def k_routes(graph: ViewGraph, run: ProfileRun, jewel: int, k: int) -> list[tuple[float, list[int], int]]:
+    """(probability, graph nodes start first, theft instance) of the k best routes to a jewel."""
+    t = graph.thefts
+    mine = np.nonzero((t.jewel == jewel) & graph.inst_active)[0]
+    odds = t.success[mine, run.oc] * t.fraction[mine] * run.allowed[t.finding[mine]] if len(mine) else np.zeros(0)
+    routes: list[tuple[float, list[int], int]] = []
+    direct = [(float(run.inst_route[i]), int(i)) for i in mine if t.start[i] != START_GRAPH and run.inst_route[i] > 0]
+    for prob, i in sorted(direct, reverse=True):
+        routes.append((prob, [graph.topo.index[int(t.target[i])]], i))
+    g = nx.DiGraph()
+    keep = run.pair_q > 0
+    for s, d, q in zip(graph.pair_src[keep], graph.pair_dst[keep], run.pair_q[keep], strict=True):
+        g.add_edge(int(s), int(d), weight=-math.log(q) + 1e-12)
+    for node in run.starts:
+        g.add_edge(_START, node, weight=0.0)
+    best: dict[int, tuple[float, int]] = {}
+    for i, o in zip(mine, odds, strict=True):
+        if t.start[i] == START_GRAPH and o > 0:
+            node = int(t.node[i])
+            if node not in best or o > best[node][0]:
+                best[node] = (float(o), int(i))
+    for node, (o, _) in best.items():
+        g.add_edge(node, _SINK, weight=-math.log(o) + 1e-12)
+    if _START in g and _SINK in g and nx.has_path(g, _START, _SINK):
+        for path in islice(nx.shortest_simple_paths(g, _START, _SINK, weight="weight"), k):
+            nodes = [n for n in path if n not in (_START, _SINK)]
+            cost = sum(g[a][b]["weight"] for a, b in zip(path, path[1:], strict=False))
+            instance = best[nodes[-1]][1]
+            share = float(t.fraction[instance])
+            routes.append((math.exp(-cost) / share if share > 0 else 0.0, nodes, instance))
+    routes.sort(key=lambda r: -r[0] * float(t.fraction[r[2]]))
+    return routes[:k]
 
 
-class _HopView:
-    """Names, flows and the controls on each asset, looked up once per report."""
+class _Hops:
+    """Names, controls and the moves between nodes, looked up once per report."""
 
-    def __init__(self, snapshot: SystemSnapshot, current: ControlsInForce, projected: ControlsInForce) -> None:
+    def __init__(self, snapshot: SystemSnapshot, graph: ViewGraph, current: ControlsInForce, projected: ControlsInForce):
+        self.graph = graph
         self.assets = {a.id: a for a in snapshot.assets}
-        self.flows = {f.id: f for f in snapshot.flows}
-        self.current_everywhere, self.current_local = codes_by_asset(current)
-        self.projected_everywhere, self.projected_local = codes_by_asset(projected)
+        self.zones = {z.id: z.name for z in snapshot.zones}
+        self.flows = snapshot.flows
+        self.current = codes_by_asset(current)
+        self.projected = codes_by_asset(projected)
+        self.moves = pair_moves(graph)
 
-    def controls(self, asset_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(codes in force on the asset, codes only planned there), each sorted."""
-        now = self.current_local.get(asset_id, self.current_everywhere)
-        later = self.projected_local.get(asset_id, self.projected_everywhere)
-        return tuple(sorted(now)), tuple(sorted(later - now))
+    def asset_of(self, node: int) -> int | None:
+        kind, ident = self.graph.label(node)
+        return int(ident) if kind in ("asset", "query", "input") else None
 
-    def _node(self, node: int | str) -> dict[str, Any]:
-        if node == INTERNET or isinstance(node, str):
-            return {"id": None, "name": INTERNET_NAME}
-        asset = self.assets.get(node)
-        return {"id": node, "name": asset.name if asset else f"asset #{node}"}
+    def name(self, node: int) -> str:
+        kind, ident = self.graph.label(node)
+        if kind == "internet":
+            return INTERNET_NAME
+        if kind == "zone":
+            return f"inside {self.zones.get(ident, '?')}"
+        asset = self.assets.get(ident)
+        label = asset.name if asset else f"asset #{ident}"
+        return {"query": f"{label} (as a caller)", "input": f"{label} (its input)"}.get(kind, label)
 
-    def _via(self, step: PathStep) -> str:
-        if step.flow_id is None:
-            return "internet exposure" if step.from_node == INTERNET else "content of its host"
-        flow = self.flows.get(step.flow_id)
-        return "flow (against its direction)" if flow is not None and flow.target_id == step.from_node else "flow"
+    def controls(self, asset_id: int) -> tuple[list[str], list[str]]:
+        now = self.current[1].get(asset_id, self.current[0])
+        later = self.projected[1].get(asset_id, self.projected[0])
+        return sorted(now), sorted(later - now)
 
-    def path_json(self, path: AttackPath) -> dict[str, Any]:
-        hops: list[dict[str, Any]] = []
-        for step in path.steps:
-            to_id = int(step.to_node)
-            controls, planned = self.controls(to_id)
-            flow = self.flows.get(step.flow_id) if step.flow_id is not None else None
-            hops.append(
-                {
-                    "from": self._node(step.from_node),
-                    "to": self._node(to_id),
-                    "via": self._via(step),
-                    "flow": {"id": flow.id, "name": flow.name} if flow is not None else None,
-                    "probability": _round(step.probability),
-                    "factors": [[label, _round(value)] for label, value in step.factors],
-                    "controls": list(controls),
-                    "planned": list(planned),
-                }
-            )
-        start = self._node(path.steps[0].from_node) if path.steps else self._node(path.target_id)
+    def _flow(self, a: int | None, b: int | None) -> dict[str, Any] | None:
+        for flow in self.flows:
+            if {flow.source_id, flow.target_id} == {a, b}:
+                return {"id": flow.id, "name": flow.name}
+        return None
+
+    def _hop(self, a: int, b: int) -> dict[str, Any]:
+        g = self.graph
+        techniques = [g.findings[int(g.move_finding[m])].key[0] for m in self.moves.get((a, b), [])]
+        to_asset = self.asset_of(b)
+        controls, planned = self.controls(to_asset) if to_asset is not None else ([], [])
         return {
-            "probability": _round(path.probability),
-            "entry": start,
+            "from": {"id": self.asset_of(a), "name": self.name(a)},
+            "to": {"id": to_asset, "name": self.name(b)},
+            "via": ", ".join(techniques) or "structural move",
+            "techniques": techniques,
+            "flow": self._flow(self.asset_of(a), to_asset),
+            "controls": controls,
+            "planned": planned,
+        }
+
+    def path_json(self, probability: float, nodes: list[int], instance: int) -> dict[str, Any]:
+        g = self.graph
+        hops = [self._hop(a, b) for a, b in zip(nodes, nodes[1:], strict=False)]
+        theft = g.findings[int(g.thefts.finding[instance])].key[0]
+        jewel = g.thefts.jewels.ids[int(g.thefts.jewel[instance])]
+        hops.append(
+            {
+                "from": {"id": self.asset_of(nodes[-1]), "name": self.name(nodes[-1])},
+                "to": {"id": jewel, "name": self.assets[jewel].name},
+                "via": theft,
+                "techniques": [theft],
+                "flow": None,
+                "controls": self.controls(jewel)[0],
+                "planned": self.controls(jewel)[1],
+            }
+        )
+        return {
+            "probability": _round(probability),
+            "share": _round(float(g.thefts.fraction[instance])),
+            "entry": {"id": self.asset_of(nodes[0]), "name": self.name(nodes[0])},
             "assets": [h["to"]["name"] for h in hops],
             "flows": [h["flow"]["name"] for h in hops if h["flow"] is not None],
-            "controls": sorted({code for h in hops for code in h["controls"]}),
+            "controls": sorted({c for h in hops for c in h["controls"]}),
             "hops": hops,
         }
 
-    def drawn(self, profile_name: str, path: AttackPath) -> DrawnPath:
+    def drawn(self, profile: str, jewel: int, probability: float, nodes: list[int]) -> DrawnPath:
+        """The route for the diagram: assets only (query and input positions are their asset),
+        the internet and zone networks as the Internet node, then the jewel."""
+        assets: list[int | None] = []
+        for node in nodes:
+            asset = self.asset_of(node)
+            if not assets or assets[-1] != asset:
+                assets.append(asset)
+        if assets[-1] != jewel:
+            assets.append(jewel)
         hops = tuple(
-            PathHop(
-                None if step.from_node == INTERNET else int(step.from_node),
-                int(step.to_node),
-                step.flow_id,
-                step.probability,
-                self.controls(int(step.to_node))[0],
-            )
-            for step in path.steps
+            PathHop(a, b, (self._flow(a, b) or {}).get("id"), probability, tuple(self.controls(b)[0]))
+            for a, b in zip(assets, assets[1:], strict=False)
+            if b is not None
         )
-        return DrawnPath(profile_name, path.target_id, path.probability, hops)
+        return DrawnPath(profile, jewel, probability, hops)
 
 
 def best_pairs(pairs: Sequence[Mapping[str, Any]], limit: int) -> list[Mapping[str, Any]]:

@@ -1,0 +1,293 @@
+"""The attack graph of one risk view: positions, moves, thefts (docs/risk-method.md §1-3).
+
+Nodes are the assets, a virtual INTERNET node, one network-position node per trust zone (standing
+inside that zone's network) and one query node per interface (being able to send it requests as
+a client). Holding an asset node means acting with that asset's privileges. Edges are *moves*:
+each access technique that applies to a target gives one move per place it can be tried from
+(its position, ``library.ACCESS_POSITIONS``), and a few structural moves need no technique
+(a host controls what runs on it; a client can query what it calls; a public API can be queried
+by whoever signs up). Thefts turn a position into the loss of a jewel. Everything is plain
+numpy arrays so that the per-profile evaluation (``evaluate``) is vectorised.
+
+This module is built once per view; the attacker profile enters only in ``evaluate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from threats.engine.controls import ControlsInForce, codes_by_element
+from threats.engine.facts import SystemFacts
+from threats.engine.graph_parts import Flows, Topology, topology
+from threats.engine.jewels import Placement, initiator_of
+from threats.engine.library import Library, Match, ThreatDef
+from threats.engine.snapshot import SystemSnapshot
+from threats.engine.success import finding_success, jewel_factor
+from threats.engine.thefts import TheftTable, theft_table
+
+HOSTED_PROBABILITY = 0.95  # whoever controls a host controls what runs on it, nearly always
+# Query access to an interface for someone without an account of their own: signing up for an
+# API key is open to anyone; internal single sign-on, IAM or client certificates are not.
+ACCOUNT_ACCESS: Mapping[str, float] = {
+    "none": 1.0,
+    "api_key": 1.0,
+    "token": 0.9,
+    "password": 0.6,
+    "sso": 0.3,
+    "iam": 0.2,
+    "mtls": 0.1,
+}
+NodeLabel = tuple[str, int]  # ("asset", id) | ("internet", 0) | ("zone", id) | ("query", id)
+
+
+@dataclass(frozen=True, slots=True)
+class FindingSpec:
+    """One (threat, target) of the view. ``active``: part of this view's graph; a finding of the
+    current system that the inherent system lacks is priced there as a shadow (its own routes,
+    every control off) without changing the view's totals."""
+
+    key: tuple[str, str, int]
+    threat: ThreatDef
+    active: bool
+    success: np.ndarray  # (5,) per OC level, controls and boosts applied
+    reductions: tuple[tuple[str, tuple[float, ...]], ...]  # (control, effectiveness by OC)
+    boost: np.ndarray  # (5,) multiplier from enablers on the same target
+
+
+@dataclass(frozen=True, slots=True)
+class ViewGraph:
+    """Arrays of one view. Moves m: ``move_src/dst`` nodes, ``move_finding`` index into
+    ``findings``, ``move_factor`` the zone-crossing factor; structural edges ``struct_*``; every
+    (src, dst) pair once in ``pair_src/dst`` with ``move_pair`` / ``struct_pair`` pointing there."""
+
+    topo: Topology
+    findings: tuple[FindingSpec, ...]
+    move_src: np.ndarray
+    move_dst: np.ndarray
+    move_finding: np.ndarray
+    move_factor: np.ndarray
+    move_active: np.ndarray
+    struct_src: np.ndarray
+    struct_dst: np.ndarray
+    struct_p: np.ndarray
+    pair_src: np.ndarray
+    pair_dst: np.ndarray
+    move_pair: np.ndarray
+    struct_pair: np.ndarray
+    thefts: TheftTable
+    inst_active: np.ndarray  # per theft instance: its finding is active in this view
+    c_active: np.ndarray  # per compute instance
+    finding_index: Mapping[tuple[str, str, int], int] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> int:
+        return self.topo.nodes
+
+    def label(self, node: int) -> NodeLabel:
+        return self.topo.labels[node]
+
+
+def build_view(
+    *,
+    snapshot: SystemSnapshot,
+    facts: SystemFacts,
+    where: Placement,
+    library: Library,
+    active: Sequence[Match],
+    shadow: Sequence[Match] = (),
+    controls: ControlsInForce,
+) -> ViewGraph:
+    """The view's graph from its matches (``active``) and the extra findings it prices as
+    shadows (see FindingSpec); ``controls`` are the controls in force in this view."""
+    topo = topology(snapshot, facts)
+    threats = {t.code: t for t in library.threats}
+    everywhere, on_asset, on_flow = codes_by_element(controls)
+    flows = topo.flows
+    matches = [(m, True) for m in active] + [(m, False) for m in shadow]
+    boosts = _boosts(matches, threats, flows, everywhere, on_asset, on_flow)
+    specs: list[FindingSpec] = []
+    for match, is_active in matches:
+        threat = threats[match.threat_code]
+        codes = _codes_on(match.target_type, match.target_id, flows, everywhere, on_asset, on_flow)
+        boost = boosts.get((threat.code, match.target_type, match.target_id), _ONES)
+        success, reductions = finding_success(threat, codes, boost, library)
+        key = (match.threat_code, match.target_type, match.target_id)
+        specs.append(FindingSpec(key, threat, is_active, success, reductions, boost))
+    msrc: list[int] = []
+    mdst: list[int] = []
+    mfind: list[int] = []
+    mfac: list[float] = []
+    for f, spec in enumerate(specs):
+        if spec.threat.role != "access":
+            continue
+        for src, dst, factor in _moves(spec.threat, spec.key[1], spec.key[2], topo):
+            msrc.append(src)
+            mdst.append(dst)
+            mfind.append(f)
+            mfac.append(factor)
+    ssrc, sdst, sp = _structural(snapshot, topo)
+    move_src = np.asarray(msrc, dtype=np.int64)
+    move_dst = np.asarray(mdst, dtype=np.int64)
+    move_finding = np.asarray(mfind, dtype=np.int64)
+    move_active = np.asarray([specs[f].active for f in mfind], dtype=bool)
+    pair_keys = np.concatenate(
+        [move_src[move_active] * topo.nodes + move_dst[move_active], np.asarray(ssrc) * topo.nodes + np.asarray(sdst)]
+    ).astype(np.int64)
+    unique, inverse = np.unique(pair_keys, return_inverse=True)
+    move_pair = np.full(len(msrc), -1, dtype=np.int64)
+    move_pair[move_active] = inverse[: int(move_active.sum())]
+    # Shadow moves point at their pair when one exists, so attribution can read its target.
+    thefts = theft_table(
+        specs=specs,
+        snapshot=snapshot,
+        facts=facts,
+        where=where,
+        topo=topo,
+        controls=(everywhere, on_asset, on_flow),
+        jewel_factor=jewel_factor,
+    )
+    return ViewGraph(
+        topo=topo,
+        findings=tuple(specs),
+        move_src=move_src,
+        move_dst=move_dst,
+        move_finding=move_finding,
+        move_factor=np.asarray(mfac, dtype=np.float64),
+        move_active=move_active,
+        struct_src=np.asarray(ssrc, dtype=np.int64),
+        struct_dst=np.asarray(sdst, dtype=np.int64),
+        struct_p=np.asarray(sp, dtype=np.float64),
+        pair_src=unique // topo.nodes,
+        pair_dst=unique % topo.nodes,
+        move_pair=move_pair,
+        struct_pair=inverse[int(move_active.sum()) :],
+        thefts=thefts,
+        inst_active=np.asarray([specs[f].active for f in thefts.finding], dtype=bool),
+        c_active=np.asarray([specs[f].active for f in thefts.c_finding], dtype=bool),
+        finding_index={spec.key: i for i, spec in enumerate(specs)},
+    )
+
+
+_ONES = np.ones(5)
+
+
+def _codes_on(
+    target_type: str,
+    target_id: int,
+    flows: Flows,
+    everywhere: frozenset[str],
+    on_asset: Mapping[int, frozenset[str]],
+    on_flow: Mapping[int, frozenset[str]],
+) -> frozenset[str]:
+    """Control codes in force on a target: the asset, or a flow and both its ends."""
+    if target_type == "asset":
+        return on_asset.get(target_id, everywhere)
+    flow = flows.by_id.get(target_id)
+    codes = on_flow.get(target_id, everywhere)
+    if flow is not None:
+        codes = codes | on_asset.get(flow.source_id, everywhere) | on_asset.get(flow.target_id, everywhere)
+    return codes
+
+
+def _boosts(
+    matches: Sequence[tuple[Match, bool]],
+    threats: Mapping[str, ThreatDef],
+    flows: Flows,
+    everywhere: frozenset[str],
+    on_asset: Mapping[int, frozenset[str]],
+    on_flow: Mapping[int, frozenset[str]],
+) -> dict[tuple[str, str, int], np.ndarray]:
+    """(boosted code, target) -> success multiplier by OC from the enablers on that target."""
+    result: dict[tuple[str, str, int], np.ndarray] = {}
+    for match, is_active in matches:
+        threat = threats[match.threat_code]
+        if threat.role != "enabler" or not is_active:
+            continue
+        codes = _codes_on(match.target_type, match.target_id, flows, everywhere, on_asset, on_flow)
+        survive = np.ones(5)
+        for tc in threat.controls:
+            if tc.control in codes:
+                survive *= 1.0 - np.asarray(tc.effectiveness)
+        factor = 1.0 + threat.boost * survive
+        for code in threat.boosts:
+            key = (code, match.target_type, match.target_id)
+            result[key] = result.get(key, _ONES) * factor
+    return result
+
+
+def _moves(threat: ThreatDef, target_type: str, target_id: int, topo: Topology) -> list[tuple[int, int, float]]:
+    """(from node, to node, zone-crossing factor) for every place the technique can be tried."""
+    positions = threat.positions or (threat.position,)
+    if target_type == "flow":
+        flow = topo.flows.by_id.get(target_id)
+        if flow is None or flow.source_id not in topo.index or flow.target_id not in topo.index:
+            return []
+        s, d = topo.index[flow.source_id], topo.index[flow.target_id]
+        i_id, r_id = initiator_of(flow)
+        i, r = topo.index[i_id], topo.index[r_id]
+        moves: list[tuple[int, int, float]] = []
+        for position in positions:
+            if position in ("content", "payload"):
+                moves.append((s, d, 1.0))
+                if flow.bidirectional:
+                    moves.append((d, s, 1.0))
+            elif position == "network" or (position == "credentials" and flow.authenticated):
+                moves.append((i, r, topo.crossing(i, r)))
+        return moves
+    x = topo.index.get(target_id)
+    if x is None:
+        return []
+    moves = []
+    for position in positions:
+        moves.extend(topo.sources(position, x))
+    if threat.from_kinds:  # e.g. tool poisoning comes from tool servers, not from any feed
+        n = len(topo.asset_ids)
+        moves = [m for m in moves if m[0] >= n or topo.kinds[m[0]] in threat.from_kinds]
+    return moves
+
+
+def _structural(snapshot: SystemSnapshot, topo: Topology) -> tuple[list[int], list[int], list[float]]:
+    """Moves that need no technique: host -> hosted service, client -> query of what it calls,
+    interface -> query of itself and of what it forwards to, internet or zone network -> query
+    of a reachable interface (as good as getting an account)."""
+    src: list[int] = []
+    dst: list[int] = []
+    p: list[float] = []
+
+    def add(a: int, b: int, prob: float) -> None:
+        src.append(a)
+        dst.append(b)
+        p.append(prob)
+
+    assets = {a.id: a for a in snapshot.assets}
+    for asset in snapshot.assets:
+        i = topo.index[asset.id]
+        host = topo.index.get(asset.hosted_on_id) if asset.hosted_on_id is not None else None
+        if host is not None and host != i and asset.kind not in topo.data_kinds:
+            add(host, i, HOSTED_PROBABILITY)
+        q = topo.query.get(asset.id)
+        if q is None:
+            continue
+        add(i, q, 1.0)
+        add(q, topo.input[asset.id], 1.0)
+        account = ACCOUNT_ACCESS.get(asset.authentication, 1.0)
+        if topo.exposed[i]:
+            add(topo.internet, q, account)
+        zone = topo.zone_node.get(asset.zone_id) if asset.zone_id is not None else None
+        if zone is not None and zone != topo.internet:
+            add(zone, q, account)
+    for flow in snapshot.flows:
+        i_id, r_id = initiator_of(flow)
+        if i_id not in assets or r_id not in assets or i_id == r_id:
+            continue
+        q = topo.query.get(r_id)
+        if q is None:
+            continue
+        add(topo.index[i_id], q, 1.0)
+        forwarder = topo.input.get(i_id)
+        if forwarder is not None:  # input the initiator receives reaches what it calls
+            add(forwarder, topo.input[r_id], 1.0)
+    return src, dst, p

@@ -1,0 +1,130 @@
+"""Rates of one view, from its profile runs: per jewel and endpoint (the system), per finding.
+
+A jewel's rate of category k (a share of its value) is the sum over profiles of attempts x the
+profile's best route to it in that category. A finding's rates count only the routes through it:
+for a theft, the routes ending in it; for an access technique, the best route that takes one of
+its moves and then goes on to the jewel (forward reach to the move x the move x the backward
+route value from its target, ``evaluate.route_values``). Access findings are priced from the
+jewels in ``jewels`` (the attribution set; all of them in systems of ordinary size).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from threats.engine.attack_graph import ViewGraph
+from threats.engine.evaluate import ProfileRun, route_values
+
+
+@dataclass(frozen=True, slots=True)
+class ViewRates:
+    """Arrays of one view. ``cat_*``: the (jewel, share) categories of active thefts with their
+    rates; ``f_*``: per finding. Theft findings: ``tg_*`` (finding, jewel, share) groups with
+    rates; access findings: ``acc_rate`` (attribution jewel, finding) value-weighted rates."""
+
+    cat_jewel: np.ndarray
+    cat_share: np.ndarray
+    cat_rate: np.ndarray
+    cat_by_profile: np.ndarray  # (profiles, categories)
+    endpoint_rate: np.ndarray
+    f_frequency: np.ndarray
+    f_frequency_by_profile: np.ndarray  # (profiles, findings)
+    tg_finding: np.ndarray
+    tg_jewel: np.ndarray
+    tg_share: np.ndarray
+    tg_rate: np.ndarray
+    tg_by_profile: np.ndarray  # (profiles, groups)
+    c_rate: np.ndarray  # per finding: compute incidents a year (0 for others)
+    acc_jewels: np.ndarray  # jewel indexes of the attribution set
+    acc_findings: np.ndarray  # finding indexes with moves
+    acc_rate: np.ndarray  # (attribution jewels, acc_findings)
+    acc_by_profile: np.ndarray  # (profiles, attribution jewels, acc_findings)
+
+
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unique rows, inverse) of a 2-D key array (one row per instance)."""
+    if not len(keys):
+        return keys, np.zeros(0, dtype=np.int64)
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    return unique, inverse.reshape(-1)
+
+
+def view_rates(graph: ViewGraph, runs: Sequence[ProfileRun], jewels: np.ndarray) -> ViewRates:
+    t = graph.thefts
+    findings = len(graph.findings)
+    share_key = np.round(t.fraction, 9)
+    active = graph.inst_active
+    cat_keys, cat_inv = _groups(
+        np.column_stack([t.jewel[active], share_key[active]]) if active.any() else np.zeros((0, 2))
+    )
+    tg_keys, tg_inv = _groups(np.column_stack([t.finding, t.jewel, share_key]) if len(t.finding) else np.zeros((0, 3)))
+    profiles = len(runs)
+    cat_by_profile = np.zeros((profiles, len(cat_keys)))
+    tg_by_profile = np.zeros((profiles, len(tg_keys)))
+    freq_by_profile = np.zeros((profiles, findings))
+    n_endpoints = len(t.endpoints)
+    endpoint_rate = np.zeros(n_endpoints)
+    c_rate = np.zeros(findings)
+    move_findings = np.unique(graph.move_finding) if len(graph.move_finding) else np.zeros(0, dtype=np.int64)
+    starts = np.searchsorted(graph.move_finding, move_findings) if len(move_findings) else np.zeros(0, dtype=np.int64)
+    acc_by_profile = np.zeros((profiles, len(jewels), len(move_findings)))
+    for p, run in enumerate(runs):
+        attempts = run.attacker.attempts_per_year
+        route = run.inst_route
+        if len(route):
+            best = np.zeros(len(cat_keys))
+            np.maximum.at(best, cat_inv, route[active])
+            cat_by_profile[p] = attempts * best
+            best_tg = np.zeros(len(tg_keys))
+            np.maximum.at(best_tg, tg_inv, route)
+            tg_by_profile[p] = attempts * best_tg
+            f_best = np.zeros(findings)
+            np.maximum.at(f_best, t.finding, route)
+            freq_by_profile[p] = np.maximum(freq_by_profile[p], attempts * f_best)
+        if len(run.c_route):
+            c_best = np.zeros(findings)
+            np.maximum.at(c_best, t.c_finding, run.c_route)
+            c_rate += attempts * c_best
+            freq_by_profile[p] = np.maximum(freq_by_profile[p], attempts * c_best)
+            per_ep = np.zeros((n_endpoints, findings))
+            np.maximum.at(
+                per_ep, (t.c_endpoint[graph.c_active], t.c_finding[graph.c_active]), run.c_route[graph.c_active]
+            )
+            endpoint_rate += attempts * per_ep.sum(axis=1)
+        if len(move_findings):
+            step = run.reach[graph.move_src] * run.move_q
+            m_best = np.zeros(findings)
+            np.maximum.at(m_best, graph.move_finding, step)
+            freq_by_profile[p] = np.maximum(freq_by_profile[p], attempts * m_best)
+            if len(jewels):
+                downstream = route_values(graph, run, jewels)[:, graph.move_dst] * step[None, :]
+                acc_by_profile[p] = attempts * np.maximum.reduceat(downstream, starts, axis=1)
+    return ViewRates(
+        cat_jewel=cat_keys[:, 0].astype(np.int64) if len(cat_keys) else np.zeros(0, dtype=np.int64),
+        cat_share=cat_keys[:, 1] if len(cat_keys) else np.zeros(0),
+        cat_rate=cat_by_profile.sum(axis=0),
+        cat_by_profile=cat_by_profile,
+        endpoint_rate=endpoint_rate,
+        f_frequency=freq_by_profile.sum(axis=0),
+        f_frequency_by_profile=freq_by_profile,
+        tg_finding=tg_keys[:, 0].astype(np.int64) if len(tg_keys) else np.zeros(0, dtype=np.int64),
+        tg_jewel=tg_keys[:, 1].astype(np.int64) if len(tg_keys) else np.zeros(0, dtype=np.int64),
+        tg_share=tg_keys[:, 2] if len(tg_keys) else np.zeros(0),
+        tg_rate=tg_by_profile.sum(axis=0),
+        tg_by_profile=tg_by_profile,
+        c_rate=c_rate,
+        acc_jewels=jewels,
+        acc_findings=move_findings,
+        acc_rate=acc_by_profile.sum(axis=0),
+        acc_by_profile=acc_by_profile,
+    )
+
+
+def system_rates(graph: ViewGraph, runs: Sequence[ProfileRun]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(category jewels, shares, rates, endpoint rates): the cheap part of ``view_rates``, for
+    what-if runs (what fixing a finding saves)."""
+    rates = view_rates(graph, runs, np.zeros(0, dtype=np.int64))
+    return rates.cat_jewel, rates.cat_share, rates.cat_rate, rates.endpoint_rate

@@ -1,0 +1,228 @@
+"""Per-finding figures with their explanations (docs/risk-method.md §5-6).
+
+The explanation of a figure lists the factors it is computed from, in the form the screen
+shows: per profile its attempts, the technique's success at its capability (base probability,
+controls and their effectiveness, enabler boost, extraction budget) and its share of the
+frequency; per jewel the share of its value at stake, the yearly rate of routes through the
+finding (with each profile's part) and the loss, where loss = mean value x share x
+(1 - exp(-rate)). The jewels' losses add up to the finding's loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from threats.engine.figures import _exposure, _losses, bands, compute_p90
+from threats.engine.library import Match
+from threats.engine.results import FindingRisk, FindingView, Magnitude
+from threats.engine.simulate import dominant_p90, endpoint_expected, jewel_expected
+from threats.engine.values import pert_mean
+
+if TYPE_CHECKING:
+    from threats.engine.risk import ViewRun
+
+TOP_JEWELS = 10
+
+
+def _view_losses(view: ViewRun) -> tuple[np.ndarray, dict, np.ndarray]:
+    """(loss per finding, parts, exposure per finding) of one view."""
+    graph, rates = view.graph, view.rates
+    t = graph.thefts
+    loss, parts = _losses(view)
+    jewel_loss = np.zeros(len(t.jewels.ids))
+    for j in np.unique(rates.cat_jewel):
+        mask = rates.cat_jewel == j
+        jewel_loss[int(j)] = jewel_expected(
+            t.jewels.values[int(j)], rates.cat_share[mask].tolist(), rates.cat_rate[mask].tolist()
+        )
+    endpoint_loss = np.asarray(
+        [
+            endpoint_expected(t.endpoint_cost[e], float(t.endpoint_days[e]), float(rates.endpoint_rate[e]))
+            for e in range(len(t.endpoints))
+        ]
+    )
+    return loss, parts, _exposure(view, jewel_loss, endpoint_loss)
+
+
+def findings_of(
+    runs: Mapping[str, ViewRun], views: Sequence[str], matches: Sequence[Match], savings: Mapping[int, float]
+) -> dict[tuple[str, str, int], FindingRisk]:
+    """FindingRisk of every match of the system as it is, in every view."""
+    cached = {v: _view_losses(runs[v]) for v in dict.fromkeys(views)}
+    focus = "current" if "current" in runs else views[0]
+    result: dict[tuple[str, str, int], FindingRisk] = {}
+    for match in matches:
+        key = (match.threat_code, match.target_type, match.target_id)
+        view0 = runs[focus]
+        f0 = view0.graph.finding_index[key]
+        spec0 = view0.graph.findings[f0]
+        form = spec0.threat.loss.form if spec0.threat.loss is not None else spec0.threat.role
+        loss0, parts0, _ = cached[focus]
+        size = _magnitude(view0, f0, parts0.get(f0, []), float(view0.rates.f_frequency[f0]))
+        per_view: dict[str, FindingView] = {}
+        for view in views:
+            run = runs[view]
+            f = run.graph.finding_index.get(key)
+            if f is None:
+                continue
+            loss, parts, exposure = cached[view]
+            frequency = float(run.rates.f_frequency[f])
+            likelihood, impact, level = bands(frequency, float(exposure[f]), size)
+            saving = savings.get(f) if view == "current" else None
+            per_view[view] = FindingView(
+                frequency=frequency,
+                loss=float(loss[f]),
+                p90=_p90(run, f, parts.get(f, [])),
+                exposure=float(exposure[f]),
+                saving=saving,
+                likelihood_band=likelihood,
+                impact_band=impact,
+                risk_level=level,
+                explanation=_explain(run, f, float(loss[f]), parts.get(f, []), float(exposure[f]), saving),
+            )
+        result[key] = FindingRisk(*key, spec0.threat.role, form, size, per_view)
+    return result
+
+
+def _magnitude(view: ViewRun, f: int, parts: list[tuple[int, float, float, float]], frequency: float) -> Magnitude:
+    """Loss per event: a theft takes its jewels' shares; an access step leads to the jewels its
+    routes reach, weighted by how often a successful step goes on to them; abuse costs
+    days x cost per day; an enabler has no loss of its own."""
+    graph = view.graph
+    t = graph.thefts
+    spec = graph.findings[f]
+    names: list[str] = []
+    low = likely = high = 0.0
+    if spec.threat.loss is not None and spec.threat.loss.form == "compute":
+        e = next((int(e) for ff, e in zip(t.c_finding, t.c_endpoint, strict=True) if int(ff) == f), None)
+        if e is None:
+            return Magnitude(0.0, 0.0, 0.0, "no endpoint")
+        days = float(t.endpoint_days[e])
+        cost = t.endpoint_cost[e]
+        return Magnitude(cost[0] * days, cost[1] * days, cost[2] * days, f"{days:g} days x compute cost per day")
+    if spec.threat.role == "enabler":
+        return Magnitude(0.0, 0.0, 0.0, "enabler: no loss of its own")
+    seen: dict[int, float] = {}
+    for j, share, rate, _ in parts:
+        weight = share if spec.threat.role == "theft" else min(rate / frequency, 1.0) if frequency > 0 else 0.0
+        seen[j] = max(seen.get(j, 0.0), weight)
+    clone = spec.threat.loss is not None and spec.threat.loss.value == "replication"
+    for j, weight in seen.items():
+        if clone:  # a functional clone is worth its replication value, not a share of the weights
+            v, weight, what = t.jewels.clones[j], 1.0, "replication value of"
+        else:
+            v, what = t.jewels.values[j], f"{weight:.3g} x value of"
+        low, likely, high = low + v[0] * weight, likely + v[1] * weight, high + v[2] * weight
+        names.append(f"{what} asset #{t.jewels.ids[j]}")
+    return Magnitude(low, likely, high, ", ".join(names) or "no jewel reached")
+
+
+def _p90(view: ViewRun, f: int, parts: list[tuple[int, float, float, float]]) -> float:
+    t = view.graph.thefts
+    spec = view.graph.findings[f]
+    if spec.threat.loss is not None and spec.threat.loss.form == "compute":
+        e = next((int(e) for ff, e in zip(t.c_finding, t.c_endpoint, strict=True) if int(ff) == f), None)
+        if e is None:
+            return 0.0
+        return compute_p90(pert_mean(*t.endpoint_cost[e]), float(t.endpoint_days[e]), float(view.rates.c_rate[f]))
+    if not parts:
+        return 0.0
+    j, share, rate, _ = max(parts, key=lambda p: p[3])
+    return dominant_p90(t.jewels.values[j], share, rate)
+
+
+def _explain(
+    view: ViewRun,
+    f: int,
+    loss: float,
+    parts: list[tuple[int, float, float, float]],
+    exposure: float,
+    saving: float | None,
+) -> dict[str, Any]:
+    graph, rates = view.graph, view.rates
+    spec = graph.findings[f]
+    t = graph.thefts
+    budgets = next((t.budgets[i] for i in np.nonzero(t.finding == f)[0] if t.budgets[i] is not None), None)
+    profiles = []
+    for p, run in enumerate(view.runs):
+        oc = run.oc
+        profiles.append(
+            {
+                "attacker_id": run.attacker.id,
+                "name": run.attacker.name,
+                "capability": run.attacker.capability,
+                "actor_type": run.attacker.actor_type,
+                "attempts": run.attacker.attempts_per_year,
+                "can_realise": bool(run.allowed[f]),
+                "base": float(spec.threat.base_probability[run.attacker.capability]),
+                "controls": [[code, float(eff[oc])] for code, eff in spec.reductions],
+                "boost": float(spec.boost[oc]),
+                "budget": _budget(budgets[oc]) if budgets is not None else None,
+                "success": float(spec.success[oc]) if run.allowed[f] else 0.0,
+                "frequency": float(rates.f_frequency_by_profile[p, f]),
+            }
+        )
+    ordered = sorted(parts, key=lambda p: -p[3])
+    jewels = []
+    for j, share, rate, value in ordered[:TOP_JEWELS]:
+        jewels.append(
+            {
+                "jewel_id": t.jewels.ids[j],
+                "share": share,
+                "value_mean": float(t.jewels.means[j]),
+                "rate": rate,
+                "loss": value,
+                "by_profile": _by_profile(view, f, j, share),
+            }
+        )
+    explanation: dict[str, Any] = {
+        "role": spec.threat.role,
+        "active": spec.active,
+        "frequency": float(rates.f_frequency[f]),
+        "loss": loss,
+        "exposure": exposure,
+        "saving": saving,
+        "profiles": profiles,
+        "jewels": jewels,
+        "other_jewels_loss": float(sum(p[3] for p in ordered[TOP_JEWELS:])),
+    }
+    if spec.threat.role == "enabler":
+        from threats.engine.figures import _boosted  # noqa: PLC0415
+
+        explanation["boosts"] = [[graph.findings[g].key[0], share] for g, share in _boosted(view, f)]
+    if spec.threat.loss is not None and spec.threat.loss.form == "compute":
+        e = next((int(e) for ff, e in zip(t.c_finding, t.c_endpoint, strict=True) if int(ff) == f), None)
+        if e is not None:
+            explanation["compute"] = {
+                "endpoint_id": t.endpoints[e],
+                "cost_per_day_mean": pert_mean(*t.endpoint_cost[e]),
+                "days_per_incident": float(t.endpoint_days[e]),
+                "incidents_per_year": float(rates.c_rate[f]),
+            }
+    return explanation
+
+
+def _by_profile(view: ViewRun, f: int, j: int, share: float) -> list[list[Any]]:
+    rates = view.rates
+    if view.graph.findings[f].threat.role == "theft":
+        mask = (rates.tg_finding == f) & (rates.tg_jewel == j) & np.isclose(rates.tg_share, share)
+        column = rates.tg_by_profile[:, mask].sum(axis=1)
+    else:
+        col = int(np.searchsorted(rates.acc_findings, f))
+        row = int(np.searchsorted(rates.acc_jewels, j))
+        column = rates.acc_by_profile[:, row, col]
+    return [[run.attacker.id, float(column[p])] for p, run in enumerate(view.runs)]
+
+
+def _budget(budget: Any) -> dict[str, Any]:
+    return {
+        "goal": budget.goal,
+        "queries_needed": budget.queries_needed,
+        "queries_per_day": budget.queries_per_day,
+        "days_to_extract": budget.days_to_extract,
+        "days_to_detect": budget.days_to_detect,
+        "finish_probability": budget.finish_probability,
+    }

@@ -1,0 +1,258 @@
+"""Theft and compute-abuse instances of one view: where each loss can happen, and its odds.
+
+A theft finding (a technique on a target) yields one or more jewels (``LossDef.yields``); each
+(jewel, place it can be tried from) pair is one *instance*. Its odds per OC level are the
+finding's success, times the ``on: jewel`` controls in force on that jewel when the copy is a
+persistent one (a file's own encryption never protects a copy loaded in memory), times, for
+query thefts with a goal, the chance of finishing before detection (``extraction``). Its loss
+is a fraction of the jewel's value: 1 for the jewel itself, the replication value's share for a
+functional clone, or the declared fraction for partial recovery (docs/risk-method.md §3).
+
+Positions that are not graph nodes are checked per profile: ``authorised`` (the target is in
+the profile's authorised scope), ``held`` (an entry asset) and ``physical``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from threats.engine.extraction import ExtractionBudget, budgets_for
+from threats.engine.facts import SystemFacts
+from threats.engine.jewels import Placement, initiator_of, is_jewel
+from threats.engine.snapshot import AssetData, SystemSnapshot
+from threats.engine.values import Money, compute_cost, pert_mean, replication_of, replication_share, value_of
+
+if TYPE_CHECKING:
+    from threats.engine.attack_graph import FindingSpec
+    from threats.engine.graph_parts import Topology
+
+START_GRAPH, START_AUTHORISED, START_HELD, START_PHYSICAL = 0, 1, 2, 3
+_START = {"authorised": START_AUTHORISED, "held": START_HELD, "physical": START_PHYSICAL}
+# Taking a copy out over the network gets harder as it grows: bulk transfers are a signal and a
+# 9 TB checkpoint leaves slowly (knowledge base: size_gb; RAND places bandwidth limits on weight
+# holders at SL4-SL5). Applied to thefts from a reached holder (control, authorised); our
+# estimate, by decades of gigabytes.
+SIZE_FACTORS: tuple[tuple[float, float], ...] = ((10.0, 1.0), (100.0, 0.9), (1_000.0, 0.75), (10_000.0, 0.6))
+LARGEST_FACTOR = 0.5
+DETECTED_DAYS = 2.0  # monitored abuse is noticed and stopped within a couple of days
+BILLING_DAYS = 30.0  # unmonitored abuse runs until the invoice arrives
+
+
+@dataclass(frozen=True, slots=True)
+class Jewels:
+    ids: tuple[int, ...]
+    values: tuple[Money, ...]
+    means: np.ndarray
+    index: Mapping[int, int]
+    clones: tuple[Money, ...]  # what a functional clone of each is worth (replication value)
+
+
+@dataclass(frozen=True, slots=True)
+class TheftTable:
+    """Instances (arrays indexed by instance) and the jewels and endpoints they refer to."""
+
+    jewels: Jewels
+    finding: np.ndarray
+    node: np.ndarray
+    start: np.ndarray
+    target: np.ndarray
+    jewel: np.ndarray
+    fraction: np.ndarray
+    success: np.ndarray  # (I, 5)
+    yield_kind: tuple[str, ...]
+    jewel_reductions: tuple[tuple[tuple[str, tuple[float, ...]], ...], ...]
+    budgets: tuple[tuple[ExtractionBudget, ...] | None, ...]
+    # compute abuse: one row per (finding, place)
+    c_finding: np.ndarray
+    c_node: np.ndarray
+    c_endpoint: np.ndarray
+    c_success: np.ndarray
+    endpoints: tuple[int, ...]
+    endpoint_cost: tuple[Money, ...]
+    endpoint_days: np.ndarray
+
+
+def _yields(kind: str, target_type: str, target_id: int, where: Placement, facts_flow: Any, outgoing: Any) -> list:
+    """(jewel id, copy kind) pairs a theft on the target takes; copy kind is "stored",
+    "loaded", "served", "retrieved", "carried" or "trained"."""
+    if target_type == "flow":
+        return [(c, "carried") for c in facts_flow] if kind == "carried" else []
+    result: list[tuple[int, str]] = []
+    if kind in ("stored", "copies"):
+        result += [(j, "stored") for j in where.stored.get(target_id, ())]
+        if target_id in where.own:
+            result.append((target_id, "stored"))
+    if kind in ("loaded", "copies"):
+        result += [(j, "loaded") for j in where.loaded.get(target_id, ())]
+    if kind == "served":
+        result += [(m, "served") for m in where.served.get(target_id, ())]
+    if kind == "trained_on":
+        for m in where.served.get(target_id, ()):
+            result += [(d, "trained") for d in where.trained_on.get(m, ())]
+    if kind == "retrievable":
+        for holder in outgoing.get(target_id, ()):
+            result += [(j, "retrieved") for j in where.stored.get(holder, ())]
+            result += [(j, "retrieved") for j in where.loaded.get(holder, ())]
+            if holder in where.own:
+                result.append((holder, "retrieved"))
+    return result
+
+
+def theft_table(
+    *,
+    specs: Sequence[FindingSpec],
+    snapshot: SystemSnapshot,
+    facts: SystemFacts,
+    where: Placement,
+    topo: Topology,
+    controls: tuple[frozenset[str], Mapping[int, frozenset[str]], Mapping[int, frozenset[str]]],
+    jewel_factor: Any,
+) -> TheftTable:
+    """Every theft and compute instance of the view's findings (active and shadow)."""
+    assets = {a.id: a for a in snapshot.assets}
+    everywhere, on_asset, _ = controls
+    jewel_ids = tuple(a.id for a in snapshot.assets if is_jewel(a))
+    values = tuple(value_of(assets[j]) for j in jewel_ids)
+    jewels = Jewels(
+        jewel_ids,
+        values,
+        np.asarray([pert_mean(*v) for v in values]),
+        {j: i for i, j in enumerate(jewel_ids)},
+        tuple(replication_of(assets[j]) for j in jewel_ids),
+    )
+    outgoing: dict[int, list[int]] = {}
+    for flow in snapshot.flows:
+        if flow.authenticated:
+            opener, answers = initiator_of(flow)
+            outgoing.setdefault(opener, []).append(answers)
+    rows: dict[str, list[Any]] = {k: [] for k in ("f", "n", "s", "t", "j", "fr", "su", "yk", "jr", "b")}
+    crow: dict[str, list[Any]] = {k: [] for k in ("f", "n", "e", "su")}
+    endpoints: dict[int, int] = {}
+    for f, spec in enumerate(specs):
+        threat, (_, target_type, target_id) = spec.threat, spec.key
+        if threat.role != "theft" or threat.loss is None:
+            continue
+        direct = threat.query_goal in ("clone", "parameters") or threat.loss.form == "compute"
+        nodes, start = _positions(threat.position, target_type, target_id, topo, facts, direct)
+        codes = on_asset.get(target_id, everywhere) if target_type == "asset" else everywhere
+        budgets = None
+        factor = np.ones(5)
+        if threat.query_goal and target_id in assets and target_type == "asset":
+            budgets = budgets_for(threat.query_goal, assets[target_id], codes)
+            factor = np.asarray([b.finish_probability for b in budgets])
+        if threat.loss.form == "compute":
+            if target_type != "asset" or target_id not in assets:
+                continue
+            e = endpoints.setdefault(target_id, len(endpoints))
+            for node in nodes:
+                crow["f"].append(f)
+                crow["n"].append(node)
+                crow["e"].append(e)
+                crow["su"].append(spec.success * factor)
+            continue
+        carried = topo.flows.by_id[target_id].carries if target_type == "flow" and target_id in topo.flows.by_id else ()
+        for jewel_id, copy in _yields(threat.loss.yields, target_type, target_id, where, carried, outgoing):
+            j = jewels.index.get(jewel_id)
+            if j is None:
+                continue
+            jewel = assets[jewel_id]
+            if threat.loss.jewel_kinds and jewel.kind not in threat.loss.jewel_kinds:
+                continue
+            jf, jred = jewel_factor(threat, on_asset.get(jewel_id, everywhere)) if copy == "stored" else (_ONES, ())
+            fraction = _fraction(threat.loss.value, threat.loss.fraction, jewel, values[j])
+            if threat.position in ("control", "authorised") and copy in ("stored", "loaded"):
+                jf = jf * size_factor(jewel.size_gb)
+            for node in nodes:
+                rows["f"].append(f)
+                rows["n"].append(node)
+                rows["s"].append(start)
+                rows["t"].append(target_id)
+                rows["j"].append(j)
+                rows["fr"].append(fraction)
+                rows["su"].append(spec.success * jf * factor)
+                rows["yk"].append(copy)
+                rows["jr"].append(jred)
+                rows["b"].append(budgets)
+    ep_ids = tuple(sorted(endpoints, key=endpoints.__getitem__))
+    return TheftTable(
+        jewels=jewels,
+        finding=np.asarray(rows["f"], dtype=np.int64),
+        node=np.asarray(rows["n"], dtype=np.int64),
+        start=np.asarray(rows["s"], dtype=np.int64),
+        target=np.asarray(rows["t"], dtype=np.int64),
+        jewel=np.asarray(rows["j"], dtype=np.int64),
+        fraction=np.asarray(rows["fr"], dtype=np.float64),
+        success=np.asarray(rows["su"], dtype=np.float64).reshape(-1, 5),
+        yield_kind=tuple(rows["yk"]),
+        jewel_reductions=tuple(rows["jr"]),
+        budgets=tuple(rows["b"]),
+        c_finding=np.asarray(crow["f"], dtype=np.int64),
+        c_node=np.asarray(crow["n"], dtype=np.int64),
+        c_endpoint=np.asarray(crow["e"], dtype=np.int64),
+        c_success=np.asarray(crow["su"], dtype=np.float64).reshape(-1, 5),
+        endpoints=ep_ids,
+        endpoint_cost=tuple(compute_cost(assets[e]) for e in ep_ids),
+        endpoint_days=np.asarray([_abuse_days(assets[e], on_asset.get(e, everywhere)) for e in ep_ids]),
+    )
+
+
+_ONES = np.ones(5)
+
+
+def size_factor(size_gb: float | None) -> float:
+    """How much a copy's size slows its exfiltration (SIZE_FACTORS); unknown size: none."""
+    if size_gb is None:
+        return 1.0
+    for limit, factor in SIZE_FACTORS:
+        if size_gb < limit:
+            return factor
+    return LARGEST_FACTOR
+
+
+def _fraction(form: str, declared: float, jewel: AssetData, value: Money) -> float:
+    if form == "replication":
+        return replication_share(jewel, value)
+    if form == "fraction":
+        return declared
+    return 1.0
+
+
+def _abuse_days(endpoint: AssetData, codes: frozenset[str]) -> float:
+    watched = endpoint.monitored or "M-EXTRACTION-MONITOR" in codes  # logs nobody reads stop nothing
+    return DETECTED_DAYS if watched else BILLING_DAYS
+
+
+def _positions(
+    position: str, target_type: str, target_id: int, topo: Topology, facts: SystemFacts, direct: bool
+) -> tuple[list[int], int]:
+    """(graph nodes the theft can be tried from, start kind). Start-only positions return [-1].
+    ``direct``: a query theft that needs the interface's own answers (a clone, parameters,
+    compute on its bill) rather than input that reaches it through a forwarder."""
+    if position in _START:
+        return [-1], _START[position]
+    if target_type == "flow":
+        flow = topo.flows.by_id.get(target_id)
+        if flow is None or flow.source_id not in topo.index or flow.target_id not in topo.index:
+            return [], START_GRAPH
+        s, d = topo.index[flow.source_id], topo.index[flow.target_id]
+        nodes = {s, d}
+        for end in (s, d):
+            zone = topo.zone_of[end]
+            if zone is not None:
+                nodes.add(zone)
+        if facts.flows[target_id].get("crosses_internet"):
+            nodes.add(topo.internet)
+        return sorted(nodes), START_GRAPH
+    x = topo.index.get(target_id)
+    if x is None:
+        return [], START_GRAPH
+    if position == "query":
+        q = (topo.query if direct else topo.input).get(target_id)
+        return [q if q is not None else x], START_GRAPH
+    if position == "cotenant":
+        return list(topo.hosted_here[x]), START_GRAPH
+    return [x], START_GRAPH
