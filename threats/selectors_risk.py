@@ -75,9 +75,49 @@ def risk_summary(*, system: System) -> dict[str, Any]:
         "heatmap_rows": rows,
         "impact_labels": IMPACT_LABELS,
         "extraction": risk.extraction if risk else [],
+        "jewels": _jewel_rows(risk),
+        "compute": _compute_rows(risk),
         "seed": risk.seed if risk else None,
         "draws": risk.draws if risk else None,
     }
+
+
+def _jewel_rows(risk: SystemRisk | None) -> list[dict[str, Any]]:
+    """Jewels by current expected yearly loss, with their best routes (current view)."""
+    if risk is None:
+        return []
+    routes: dict[str, list[dict[str, Any]]] = {}
+    for route in risk.routes or []:
+        routes.setdefault(str(route.get("jewel_id")), []).append(route)
+    rows = []
+    for jewel_id, jewel in (risk.jewels or {}).items():
+        views = jewel.get("views", {})
+        current = views.get("current", {})
+        rows.append(
+            {
+                "id": jewel_id,
+                "name": jewel.get("name", ""),
+                "kind": jewel.get("kind", ""),
+                "value_mean": jewel.get("value_mean", 0.0),
+                "inherent": views.get("inherent", {}).get("expected", 0.0),
+                "current": current.get("expected", 0.0),
+                "projected": views.get("projected", {}).get("expected", 0.0),
+                "probability": current.get("probability", 0.0),
+                "p90": current.get("p90", 0.0),
+                "routes": sorted(routes.get(jewel_id, []), key=lambda r: -float(r.get("probability", 0.0)))[:5],
+            }
+        )
+    rows.sort(key=lambda r: (-r["current"], r["name"]))
+    return rows
+
+
+def _compute_rows(risk: SystemRisk | None) -> list[dict[str, Any]]:
+    if risk is None:
+        return []
+    rows = [
+        {"name": c.get("name", ""), **c.get("views", {}).get("current", {})} for c in (risk.compute or {}).values()
+    ]
+    return sorted((r for r in rows if r.get("expected")), key=lambda r: -r["expected"])
 
 
 def top_risks(*, system: System, limit: int = 10) -> list[Finding]:

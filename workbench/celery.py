@@ -21,8 +21,7 @@ app.autodiscover_tasks()
 @signals.worker_process_init.connect
 @signals.worker_init.connect
 def _warm_engines(**_: object) -> None:
-    """Build the Monte Carlo's quantile tables when a worker starts (about 0.4 s), so the first
-    recompute after a deploy is as fast as the rest instead of paying it for the user."""
-    from threats.engine.pert_tables import warm_tables
-
-    warm_tables()
+    """Import the risk engine and its numeric libraries when a worker starts (scipy's sparse
+    graph and special functions take a few tenths of a second to load), so the first recompute
+    after a deploy is as fast as the rest instead of paying it for the user."""
+    import threats.engine.risk  # noqa: F401, PLC0415 - imported for its side effect: loaded modules

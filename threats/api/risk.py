@@ -32,13 +32,16 @@ SUMMARY_KEYS = (
     "appetite_ratio",
     "heatmap",
     "extraction",
+    "jewels",
+    "compute",
     "seed",
     "draws",
 )
 
 
 class SystemRiskView(APIView):
-    """GET: totals per view (inherent/current/projected), heat map, extraction budgets, freshness."""
+    """GET: totals per view (inherent/current/projected; theft and compute), per-jewel losses with
+    their best routes, compute abuse per endpoint, heat map, extraction budgets, freshness."""
 
     @extend_schema(summary="The system's risk summary and its freshness", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str, **kwargs: Any) -> Response:

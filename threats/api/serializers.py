@@ -11,15 +11,27 @@ from threats.models import Finding, ThreatTemplate
 
 class ThreatControlSerializer(serializers.ModelSerializer):
     control = serializers.CharField(source="control.code")
+    effectiveness_by_oc = serializers.ListField(
+        child=serializers.FloatField(), help_text="Effectiveness against OC1..OC5 (decayed above the control's level)."
+    )
 
     class Meta:
         model = ThreatControl
-        fields = ["control", "effectiveness", "evidence_source", "evidence_figure"]
+        fields = ["control", "effectiveness", "effectiveness_by_oc", "on", "evidence_source", "evidence_figure"]
+
+
+class RandVectorSerializer(serializers.Serializer[dict[str, str]]):
+    category = serializers.CharField()
+    vector = serializers.CharField()
 
 
 class ThreatSerializer(serializers.ModelSerializer):
     controls = ThreatControlSerializer(source="control_links", many=True, read_only=True)
     stride = serializers.ListField(source="stride_letters", child=serializers.CharField())
+    rand_vectors = RandVectorSerializer(many=True, read_only=True)
+    actors = serializers.ListField(child=serializers.CharField(), help_text="Actor types that can realise it.")
+    positions = serializers.ListField(child=serializers.CharField(), help_text="Where the attacker must stand.")
+    boosts = serializers.ListField(child=serializers.CharField(), help_text="Enablers: the techniques they boost.")
 
     class Meta:
         model = ThreatTemplate
@@ -30,8 +42,17 @@ class ThreatSerializer(serializers.ModelSerializer):
             "stride",
             "atlas_ids",
             "owasp_ids",
-            "rand_category",
-            "rand_vector",
+            "rand_vectors",
+            "role",
+            "actors",
+            "positions",
+            "loss_form",
+            "loss_yields",
+            "loss_value",
+            "loss_fraction",
+            "query_goal",
+            "boosts",
+            "boost",
             "target",
             "asset_kinds",
             "rule",
@@ -57,6 +78,9 @@ class ControlSerializer(serializers.ModelSerializer):
             "cost_yearly_max",
             "atlas_mitigation_ids",
             "rand_sl",
+            "capability_decay",
+            "pricing",
+            "flows",
             "asset_kinds",
             "threats",
             "library_version",
@@ -65,7 +89,7 @@ class ControlSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}})
     def get_threats(self, control: Control) -> list[dict[str, object]]:
         return [
-            {"threat": link.threat.code, "effectiveness": str(link.effectiveness)}
+            {"threat": link.threat.code, "effectiveness": str(link.effectiveness), "on": link.on}
             for link in control.threat_links.all()
         ]
 
@@ -96,6 +120,8 @@ class FindingSerializer(serializers.ModelSerializer):
             "current_p90",
             "projected_mean",
             "current_frequency",
+            "current_exposure",
+            "current_saving",
             "likelihood_band",
             "impact_band",
             "risk",

@@ -42,13 +42,18 @@ class Finding(models.Model):
     explanation = models.JSONField(default=list)
     computed_version = models.PositiveBigIntegerField(help_text="System version the finding was last computed for.")
     closed_version = models.PositiveBigIntegerField(null=True, blank=True)
-    # Risk of the last recompute (DESIGN.md §4): annualised loss per view, bands, and the
-    # factors behind every number (``risk`` holds the full explanation per view).
+    # Risk of the last recompute (DESIGN.md §4, risk method v2): per view the expected yearly
+    # loss of the routes through this finding, bands, and the factors behind every number
+    # (``risk`` holds the full explanation per view).
     inherent_mean = models.FloatField(null=True, blank=True)
     current_mean = models.FloatField(null=True, blank=True)
     current_p90 = models.FloatField(null=True, blank=True)
     projected_mean = models.FloatField(null=True, blank=True)
     current_frequency = models.FloatField(null=True, blank=True)
+    # Risk method v2: its share of the jewels' loss (shares of one jewel add up to it), and what
+    # fixing it saves (computed for the current view's top findings only).
+    current_exposure = models.FloatField(null=True, blank=True)
+    current_saving = models.FloatField(null=True, blank=True)
     likelihood_band = models.PositiveSmallIntegerField(null=True, blank=True)
     impact_band = models.PositiveSmallIntegerField(null=True, blank=True)
     risk = models.JSONField(default=dict, blank=True)

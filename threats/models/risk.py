@@ -27,13 +27,11 @@ class SystemRisk(models.Model):
     totals = models.JSONField(default=dict)
     heatmap = models.JSONField(default=dict, help_text="Per view: 5x5 counts [likelihood][impact].")
     extraction = models.JSONField(default=list, help_text="Extraction budgets of API-extraction findings.")
-    reach = models.JSONField(default=dict, help_text="Per attacker profile: reach of crown jewels.")
-    # The Monte Carlo's per-finding inputs, figures and per-year totals (``engine.loss_state``):
-    # the next recompute simulates only the findings whose inputs changed.
-    loss_state = models.BinaryField(null=True, blank=True, editable=False)
+    reach = models.JSONField(default=dict, help_text="Per attacker profile: odds of stealing each jewel per attempt.")
+    jewels = models.JSONField(default=dict, help_text="Per jewel: value and, per view, its yearly loss and rates.")
+    compute = models.JSONField(default=dict, help_text="Per endpoint: compute abuse per view.")
+    routes = models.JSONField(default=list, help_text="Best routes per profile and jewel (current view).")
 
     def __str__(self) -> str:
         return f"risk of {self.system} at v{self.computed_version}"
 
-    def is_fresh(self, version: int) -> bool:
-        return self.computed_version >= version

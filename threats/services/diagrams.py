@@ -36,9 +36,11 @@ from mitigations.models import Control
 from threats.engine.controls import implied_controls, standard_views
 from threats.engine.dot import attack_path_dot, dfd_dot, dot_hash
 from threats.engine.path_report import PathReport, attack_path_report
+from threats.engine.risk import current_paths_view
 from threats.engine.snapshot import SystemSnapshot
 from threats.models import DiagramKind, DiagramState, RenderedDiagram, SystemAttackPaths, SystemDiagram
 from threats.render import RenderError, graph_size, labelled_layout_flags, layout_flags, render, sanitize_svg
+from threats.services.library import installed_library
 from threats.services.risk import plan_controls
 from threats.services.snapshot import attackers_snapshot, system_snapshot
 from workbench.choices import JobKind, JobStatus
@@ -136,9 +138,12 @@ def _draw_and_store(system: System, version: int, started: float) -> dict[str, A
     views = standard_views(implied=implied_controls(snapshot, known=known), implemented=implemented, planned=planned)
     if System.objects.filter(pk=system.pk, version__gt=version).exists():
         return None
+    graph, runs, jewels = current_paths_view(snapshot, installed_library(), attackers, views["current"])
     report = attack_path_report(
         snapshot,
-        attackers,
+        graph,
+        runs,
+        jewels,
         current=views["current"],
         projected=views["projected"],
         k=PATHS_K,
