@@ -13,7 +13,9 @@ from typing import Any
 from django import forms
 
 from workbench.bounds import BoundedModelMultipleChoiceField
+from workbench.choices import CopyMode
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
+from workbench.models.rules import DATA_KIND_VALUES, MODEL_KIND_VALUES
 from workbench.services.elements import ASSET_FIELDS
 
 
@@ -34,9 +36,14 @@ class SystemForm(forms.ModelForm):
 
 
 class SystemScopedForm(forms.ModelForm):
-    """Limits every zone/asset choice to the system's own elements."""
+    """Limits every zone/asset choice to the system's own elements.
+
+    ``defaulted`` fields (added with risk method v2) may be left out of a POST and then take the
+    model default, so scripts and bookmarks that post the v1 fields keep working.
+    """
 
     system_fields: dict[str, type[Any]] = {}
+    defaulted: tuple[str, ...] = ()
 
     def __init__(self, *args: Any, system: System, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,6 +53,15 @@ class SystemScopedForm(forms.ModelForm):
             if self.instance.pk is not None and model is type(self.instance):
                 qs = qs.exclude(pk=self.instance.pk)
             self.fields[name].queryset = qs  # type: ignore[attr-defined]
+        for name in self.defaulted:
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in self.defaulted:
+            if name in data and data[name] in (None, ""):
+                data[name] = self._meta.model._meta.get_field(name).get_default()
+        return data
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -67,20 +83,71 @@ class TrustZoneForm(SystemScopedForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
+def _asset_choices(size: int = 6) -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=Asset.objects.none(), required=False, widget=forms.SelectMultiple(attrs={"size": size})
+    )
+
+
+# Where the relation fields sit in the asset form: right after hosted_on.
+_ASSET_FORM_FIELDS = [f for f in ASSET_FIELDS if f not in ("tags", "source", "external_id")]
+_AFTER_HOST = _ASSET_FORM_FIELDS.index("hosted_on") + 1
+
+
 class AssetForm(SystemScopedForm):
-    system_fields = {"zone": TrustZone, "hosted_on": Asset}
+    """An asset with its copies (data assets) and the models it serves (endpoints).
+
+    A multiple choice cannot order its picks, so the system of record is chosen apart; the other
+    stored copies keep their stored order, new ones follow by name.
+    """
+
+    system_fields = {
+        "zone": TrustZone,
+        "hosted_on": Asset,
+        "stored_on": Asset,
+        "system_of_record": Asset,
+        "loaded_on": Asset,
+        "serves": Asset,
+    }
+    defaulted = ("instances",)
     tags = forms.CharField(required=False, help_text="Comma-separated.", max_length=1000)
+    stored_on = _asset_choices()
+    system_of_record = forms.ModelChoiceField(queryset=Asset.objects.none(), required=False)
+    loaded_on = _asset_choices()
 
     class Meta:
         model = Asset
         # Tags are edited as text below; inventory keys (source, external_id) belong to sync.
-        fields = [f for f in ASSET_FIELDS if f not in ("tags", "source", "external_id")]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        fields = [
+            *_ASSET_FORM_FIELDS[:_AFTER_HOST],
+            "stored_on",
+            "system_of_record",
+            "loaded_on",
+            "serves",
+            *_ASSET_FORM_FIELDS[_AFTER_HOST:],
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "serves": forms.SelectMultiple(attrs={"size": 4})}
+        help_texts = {"hosted_on": "Services and agents: the machine they run on (data assets use stored on)."}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk is not None and not self.is_bound:
-            self.initial["tags"] = ", ".join(self.instance.tags or [])
+        holders = self.fields["stored_on"].queryset.exclude(kind__in=sorted(DATA_KIND_VALUES))  # type: ignore[attr-defined]
+        for name in ("stored_on", "system_of_record", "loaded_on"):
+            self.fields[name].queryset = holders  # type: ignore[attr-defined]
+        models = self.fields["serves"].queryset.filter(kind__in=sorted(MODEL_KIND_VALUES))  # type: ignore[attr-defined]
+        self.fields["serves"].queryset = models  # type: ignore[attr-defined]
+        self.fields["stored_on"].help_text = "Data assets: stores, hosts or people keeping a persistent copy."
+        self.fields["system_of_record"].help_text = "The stored copy the others derive from (listed first)."
+        self.fields["loaded_on"].help_text = "Data assets: hosts holding it decrypted in memory while in use."
+        self._stored_order: list[int] = []
+        if self.instance.pk is not None:
+            copies = self.instance.copies.order_by("position").values_list("holder_id", "mode")
+            self._stored_order = [holder for holder, mode in copies if mode == CopyMode.STORED]
+            if not self.is_bound:
+                self.initial["tags"] = ", ".join(self.instance.tags or [])
+                self.initial["stored_on"] = self._stored_order
+                self.initial["system_of_record"] = self._stored_order[0] if self._stored_order else None
+                self.initial["loaded_on"] = [holder for holder, mode in copies if mode == CopyMode.LOADED]
 
     def clean_tags(self) -> list[str]:
         raw = self.cleaned_data.get("tags") or ""
@@ -91,11 +158,22 @@ class AssetForm(SystemScopedForm):
         low, likely, high = data.get("value_min"), data.get("value_likely"), data.get("value_max")
         if None not in (low, likely, high) and not (low <= likely <= high):  # type: ignore[operator]
             self.add_error("value_likely", "Values must satisfy minimum ≤ most likely ≤ maximum.")
+        if data.get("kind") in DATA_KIND_VALUES and data.get("hosted_on") is not None:
+            self.add_error("hosted_on", "A data asset is not hosted: choose where its copies are under “stored on”.")
+        record = data.pop("system_of_record", None)
+        stored = list(data.get("stored_on") or [])
+        if record is not None and record not in stored:
+            stored.append(record)
+        # The system of record first, then the copies already stored in their order, then new ones.
+        rank = {pk: index for index, pk in enumerate(self._stored_order)}
+        stored.sort(key=lambda asset: (asset != record, rank.get(asset.pk, len(rank)), asset.name))
+        data["stored_on"] = stored
         return data
 
 
 class DataFlowForm(SystemScopedForm):
     system_fields = {"source": Asset, "target": Asset, "carries": Asset}
+    defaulted = ("initiator",)
 
     class Meta:
         model = DataFlow
@@ -103,6 +181,7 @@ class DataFlowForm(SystemScopedForm):
             "name",
             "source",
             "target",
+            "initiator",
             "protocol",
             "authenticated",
             "encrypted",
@@ -111,6 +190,10 @@ class DataFlowForm(SystemScopedForm):
             "description",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2}), "carries": forms.SelectMultiple(attrs={"size": 6})}
+        help_texts = {
+            "source": "Where the main payload comes from (the registry a host pulls weights from).",
+            "target": "Where the payload goes.",
+        }
         field_classes = {"carries": BoundedModelMultipleChoiceField}
 
     def clean(self) -> dict[str, Any]:
@@ -122,10 +205,20 @@ class DataFlowForm(SystemScopedForm):
 
 class AttackerProfileForm(SystemScopedForm):
     system_fields = {"entry_zones": TrustZone, "entry_assets": Asset}
+    defaulted = ("actor_type",)
 
     class Meta:
         model = AttackerProfile
-        fields = ["name", "capability", "attempts_per_year", "budget", "entry_zones", "entry_assets", "description"]
+        fields = [
+            "name",
+            "capability",
+            "actor_type",
+            "attempts_per_year",
+            "budget",
+            "entry_zones",
+            "entry_assets",
+            "description",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         field_classes = {
             "entry_zones": BoundedModelMultipleChoiceField,

@@ -10,7 +10,17 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from workbench.choices import EDIT_ROLES
-from workbench.models import Asset, AttackerProfile, AuditEvent, DataFlow, Membership, System, Team, TrustZone
+from workbench.models import (
+    Asset,
+    AssetCopy,
+    AttackerProfile,
+    AuditEvent,
+    DataFlow,
+    Membership,
+    System,
+    Team,
+    TrustZone,
+)
 from workbench.services.common import Actor
 
 
@@ -77,6 +87,16 @@ def system_get(*, user: Actor, slug: str, editable: bool = False, team_id: int |
     return system_by_slug(qs=qs.select_related("team", "owner"), slug=slug)
 
 
+# An asset's copies (with their holders' names) and served models, for tables and the API.
+ASSET_PREFETCH = (
+    Prefetch(
+        "copies",
+        queryset=AssetCopy.objects.select_related("holder").only("asset_id", "holder__name", "mode", "position"),
+    ),
+    Prefetch("serves", queryset=Asset.objects.only("id", "name")),
+)
+
+
 def system_with_elements(*, user: Actor, slug: str, team_id: int | None = None) -> System:
     """A visible system with its zones, assets, flows and attackers prefetched (constant queries)."""
     qs = (
@@ -84,7 +104,9 @@ def system_with_elements(*, user: Actor, slug: str, team_id: int | None = None) 
         .select_related("team", "owner")
         .prefetch_related(
             Prefetch("zones", queryset=TrustZone.objects.select_related("parent")),
-            Prefetch("assets", queryset=Asset.objects.select_related("zone", "hosted_on")),
+            Prefetch(
+                "assets", queryset=Asset.objects.select_related("zone", "hosted_on").prefetch_related(*ASSET_PREFETCH)
+            ),
             Prefetch("flows", queryset=DataFlow.objects.select_related("source", "target").prefetch_related("carries")),
             Prefetch("attackers", queryset=AttackerProfile.objects.prefetch_related("entry_zones", "entry_assets")),
         )
@@ -132,7 +154,7 @@ def element_table_list(*, system: System, kind: str, name: str = "") -> QuerySet
     if kind == "zones":
         qs = qs.select_related("parent")
     elif kind == "assets":
-        qs = qs.select_related("zone", "hosted_on")
+        qs = qs.select_related("zone", "hosted_on").prefetch_related(*ASSET_PREFETCH)
     elif kind == "flows":
         qs = qs.select_related("source", "target").prefetch_related(
             Prefetch("carries", queryset=Asset.objects.only("id", "name"))

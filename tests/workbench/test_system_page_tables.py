@@ -164,7 +164,7 @@ def test_the_page_costs_the_same_queries_for_10_or_200_assets(client_as, editor,
 
     assert large.flows.count() > PAGE_SIZE
     assert _page_queries(client, large) == _page_queries(client, small)
-    assert _page_queries(client, large) <= 17
+    assert _page_queries(client, large) <= 19  # 17 + the assets' copies and served models (risk method v2)
 
 
 def test_a_table_partial_costs_the_same_queries_for_10_or_200_assets(client_as, editor, team_a):

@@ -55,7 +55,11 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:
-    """A JSON-safe dict of the concrete and many-to-many fields, for audit diffs."""
+    """A JSON-safe dict of the concrete and many-to-many fields, for audit diffs.
+
+    A model with relations kept in rows of their own (an asset's copies) adds them through an
+    ``audit_relations()`` method, so a change of those alone is a change too.
+    """
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
         if field.name in {"created_at", "updated_at", "team"}:
@@ -68,6 +72,9 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     if instance.pk is not None:
         for m2m in instance._meta.many_to_many:
             data[m2m.name] = sorted(getattr(instance, m2m.name).values_list("pk", flat=True))
+        relations = getattr(instance, "audit_relations", None)
+        if callable(relations):
+            data.update(relations())
     return data
 
 
@@ -134,8 +141,13 @@ def save_element(
     fields: Mapping[str, Any],
     allowed: Iterable[str],
     m2m: Mapping[str, Iterable[models.Model]] | None = None,
+    after_save: Callable[[M], None] | None = None,
 ) -> M:
-    """Create or update one element of a system (zone, asset, flow, attacker profile)."""
+    """Create or update one element of a system (zone, asset, flow, attacker profile).
+
+    ``after_save`` writes relations kept in rows of their own, in the same transaction and
+    before the "after" snapshot; a ``ValidationError`` it raises rolls the whole write back.
+    """
     require_role(actor=actor, team=system.team)
     creating = instance.pk is None
     if not creating and instance.system_id != system.pk:  # type: ignore[attr-defined]
@@ -149,6 +161,8 @@ def save_element(
         instance.save()
         if m2m:
             set_m2m(instance, m2m, system)
+        if after_save is not None:
+            after_save(instance)
         after = snapshot(instance)
         if not creating and before == after:
             return instance

@@ -1,7 +1,9 @@
 """Services for the elements of a system: trust zones, assets, data flows, attacker profiles.
 
 Each is a thin, typed entry point over ``save_element`` / ``delete_element``, which enforce the
-role check, validation, version bump and audit event in one transaction.
+role check, validation, version bump and audit event in one transaction. An asset's relations
+of risk method v2 (copies, served models) are written in that same transaction by
+``workbench.services.copies``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.db import transaction
 
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
 from workbench.services.common import Actor, delete_element, save_element
+from workbench.services.copies import copies_held_by, relations_for
 
 ZONE_FIELDS = ("name", "trust_level", "parent", "description")
 ASSET_FIELDS = (
@@ -25,6 +28,12 @@ ASSET_FIELDS = (
     "value_min",
     "value_likely",
     "value_max",
+    "replication_value_min",
+    "replication_value_likely",
+    "replication_value_max",
+    "compute_cost_min",
+    "compute_cost_likely",
+    "compute_cost_max",
     "internet_facing",
     "authentication",
     "mfa",
@@ -36,6 +45,10 @@ ASSET_FIELDS = (
     "logging",
     "monitored",
     "third_party",
+    "runs_untrusted_code",
+    "prompt_cache_shared",
+    "streaming",
+    "instances",
     "personnel",
     "size_gb",
     "tags",
@@ -50,11 +63,14 @@ FLOW_FIELDS = (
     "authenticated",
     "encrypted",
     "bidirectional",
+    "initiator",
     "description",
     "origin",
     "external_id",
 )
-ATTACKER_FIELDS = ("name", "capability", "attempts_per_year", "budget", "description")
+# Relations of an asset given as lists of assets (``asset_save`` keywords; ids in the API and sync).
+ASSET_RELATIONS = ("stored_on", "loaded_on", "serves")
+ATTACKER_FIELDS = ("name", "capability", "actor_type", "attempts_per_year", "budget", "description")
 
 
 def _strip_name(fields: dict[str, Any]) -> dict[str, Any]:
@@ -77,20 +93,46 @@ def zone_delete(*, actor: Actor, zone: TrustZone) -> None:
     delete_element(actor=actor, system=zone.system, instance=zone, extra={"unzoned_assets": assets})
 
 
-def asset_save(*, actor: Actor, system: System, asset: Asset | None = None, **fields: Any) -> Asset:
-    """Create (``asset=None``) or update an asset."""
+def asset_save(
+    *,
+    actor: Actor,
+    system: System,
+    asset: Asset | None = None,
+    stored_on: Iterable[Asset] | None = None,
+    loaded_on: Iterable[Asset] | None = None,
+    serves: Iterable[Asset] | None = None,
+    **fields: Any,
+) -> Asset:
+    """Create (``asset=None``) or update an asset and, when given, replace its relations.
+
+    ``stored_on`` (ordered, the first is the system of record) and ``loaded_on`` are where a
+    data asset's copies are; ``serves`` the models an endpoint, gateway or agent answers for.
+    ``hosted_on`` on a data asset stands for ``stored_on=[host]``. None leaves a relation alone.
+    """
+    instance = asset or Asset()
+    fields = _strip_name(fields)
+    relations = relations_for(instance, fields, stored_on=stored_on, loaded_on=loaded_on, serves=serves)
     return save_element(
-        actor=actor, system=system, instance=asset or Asset(), fields=_strip_name(fields), allowed=ASSET_FIELDS
+        actor=actor,
+        system=system,
+        instance=instance,
+        fields=fields,
+        allowed=ASSET_FIELDS,
+        after_save=relations.write if relations is not None else None,
     )
 
 
 @transaction.atomic
 def asset_delete(*, actor: Actor, asset: Asset) -> None:
-    """Delete an asset; flows from or to it go with it and are listed in the audit event."""
+    """Delete an asset; flows from or to it and the copies it holds go with it (listed in the audit)."""
     flows = sorted(
         set(asset.outgoing_flows.values_list("pk", flat=True)) | set(asset.incoming_flows.values_list("pk", flat=True))
     )
-    delete_element(actor=actor, system=asset.system, instance=asset, extra={"deleted_flows": flows})
+    extra: dict[str, Any] = {"deleted_flows": flows}
+    held = copies_held_by(system=asset.system, holder=asset)
+    if held:
+        extra["deleted_copies"] = held
+    delete_element(actor=actor, system=asset.system, instance=asset, extra=extra)
 
 
 def flow_save(

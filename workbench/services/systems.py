@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from workbench.choices import Capability
+from workbench.choices import ActorType, Capability
 from workbench.models import AttackerProfile, System, Team, TrustZone
 from workbench.services.audit import audit_record
 from workbench.services.common import Actor, bump_version, diff, require_role, snapshot
@@ -17,10 +17,12 @@ from workbench.services.common import Actor, bump_version, diff, require_role, s
 SYSTEM_FIELDS = ("name", "description", "owner", "risk_appetite", "currency", "review_due")
 
 # Default attacker profiles (DESIGN.md §3). Entry "internet" starts in the seeded internet zone;
-# the insider and supplier start nowhere until the team points them at assets.
+# the insider and supplier start nowhere until the team points them at assets (the insider at
+# employees' roles, the supplier at what it supplies: a package source, a vendor's staff).
 DEFAULT_ATTACKERS: tuple[dict[str, Any], ...] = (
     {
         "name": "Anonymous API user",
+        "actor_type": ActorType.EXTERNAL,
         "capability": Capability.OC1,
         "attempts_per_year": Decimal(12),
         "budget": Decimal(1000),
@@ -29,6 +31,7 @@ DEFAULT_ATTACKERS: tuple[dict[str, Any], ...] = (
     },
     {
         "name": "Cybercrime group",
+        "actor_type": ActorType.EXTERNAL,
         "capability": Capability.OC3,
         "attempts_per_year": Decimal(4),
         "budget": Decimal(1000000),
@@ -37,6 +40,7 @@ DEFAULT_ATTACKERS: tuple[dict[str, Any], ...] = (
     },
     {
         "name": "Malicious insider",
+        "actor_type": ActorType.INSIDER,
         "capability": Capability.OC3,
         "attempts_per_year": Decimal("0.5"),
         "budget": Decimal(100000),
@@ -45,6 +49,7 @@ DEFAULT_ATTACKERS: tuple[dict[str, Any], ...] = (
     },
     {
         "name": "Nation-state operation",
+        "actor_type": ActorType.EXTERNAL,
         "capability": Capability.OC4,
         "attempts_per_year": Decimal("0.3"),
         "budget": Decimal(10000000),
@@ -53,6 +58,7 @@ DEFAULT_ATTACKERS: tuple[dict[str, Any], ...] = (
     },
     {
         "name": "Compromised supplier",
+        "actor_type": ActorType.SUPPLIER,
         "capability": Capability.OC3,
         "attempts_per_year": Decimal("0.5"),
         "budget": Decimal(500000),
