@@ -21,8 +21,8 @@ from tests.factories import (
     UserFactory,
     make_system,
 )
-from workbench.choices import Role
-from workbench.models import System
+from workbench.choices import AssetKind, Role
+from workbench.models import Asset, AssetCopy, System
 from workbench.services.tokens import token_issue, token_revoke
 
 pytestmark = pytest.mark.django_db
@@ -212,10 +212,13 @@ def test_bad_token_is_refused_even_with_a_valid_session(as_user, viewer, system)
 
 # --- query budgets ---------------------------------------------------------------------------
 
+# The system detail: 10 queries, plus one each for the assets' copies and served models (v2).
+DETAIL_BUDGET = 12
+
 
 @pytest.fixture
 def big_system(elements) -> System:
-    """30 assets in three zones and 40 flows that each carry an asset."""
+    """30 assets in three zones, 40 flows that each carry an asset, weights with copies and an endpoint serving them."""
     system = elements.system
     zones = [TrustZoneFactory(system=system) for _ in range(3)]
     assets = [AssetFactory(system=system, zone=zones[i % 3], hosted_on=elements.other_asset) for i in range(28)]
@@ -226,17 +229,28 @@ def big_system(elements) -> System:
     for attacker in system.attackers.all():
         attacker.entry_assets.add(*assets[:4])
         attacker.entry_zones.add(*zones)
+    weights, endpoint = assets[0], assets[3]
+    Asset.objects.filter(pk=weights.pk).update(kind=AssetKind.MODEL_WEIGHTS, hosted_on=None)
+    Asset.objects.filter(pk=endpoint.pk).update(kind=AssetKind.INFERENCE_ENDPOINT)
+    for position, (holder, mode) in enumerate(((assets[1], "stored"), (assets[2], "stored"), (assets[4], "loaded"))):
+        AssetCopy.objects.create(
+            team=system.team, system=system, asset=weights, holder=holder, mode=mode, position=position
+        )
+    endpoint.serves.add(weights)
     return system
 
 
 def test_detail_uses_a_bounded_number_of_queries(as_user, viewer, big_system, django_assert_max_num_queries):
     client = as_user(viewer)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(DETAIL_BUDGET):
         response = client.get(detail_url(big_system))
 
     body = response.json()
     assert (len(body["assets"]), len(body["flows"])) == (30, 40)
     assert any(flow["crosses_zones"] for flow in body["flows"])
+    weights = next(asset for asset in body["assets"] if asset["kind"] == AssetKind.MODEL_WEIGHTS)
+    assert (len(weights["stored_on"]), len(weights["loaded_on"])) == (2, 1)
+    assert [asset["serves"] for asset in body["assets"] if asset["serves"]] == [[weights["id"]]]
 
 
 def test_detail_with_a_token_uses_a_bounded_number_of_queries(
@@ -244,7 +258,7 @@ def test_detail_with_a_token_uses_a_bounded_number_of_queries(
 ):
     _, raw = token_issue(user=viewer, team=big_system.team, name="ci")
     client = bearer(api_client, raw)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(DETAIL_BUDGET):
         response = client.get(detail_url(big_system))
 
     assert len(response.json()["flows"]) == 40

@@ -86,6 +86,7 @@ class AssetViewSet(ElementViewSet):
     input_serializer_class = AssetInputSerializer
     filterset_class = AssetFilter
     pagination_class = FeedCursorPagination
+    prefetch_related = ("copies", "serves")
 
     def save_element(self, *, system: System, instance: Any, data: dict[str, Any]) -> Any:
         return services.asset_save(actor=self.request.user, system=system, asset=instance, **data)

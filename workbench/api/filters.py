@@ -16,7 +16,7 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from workbench.bounds import BoundedIntegerField
-from workbench.choices import AssetKind, Capability
+from workbench.choices import ActorType, AssetKind, Capability, CopyMode, Initiator
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
 
 UPDATED_SINCE_HELP = "Only rows changed at or after this instant (ISO 8601, e.g. 2026-01-31T12:00:00Z)."
@@ -84,6 +84,9 @@ class AssetFilter(filters.FilterSet):
     kind = filters.MultipleChoiceFilter(choices=AssetKind.choices, help_text="Repeat for several kinds.")
     zone = IntegerFilter(field_name="zone_id", help_text="Zone id.")
     hosted_on = IntegerFilter(field_name="hosted_on_id", help_text="Host asset id.")
+    stored_on = IntegerFilter(method="filter_stored_on", help_text="Data assets with a stored copy on this asset id.")
+    loaded_on = IntegerFilter(method="filter_loaded_on", help_text="Data assets loaded in memory on this asset id.")
+    serves = IntegerFilter(field_name="serves", help_text="Endpoints, gateways and agents serving this model id.")
     tag = filters.CharFilter(method="filter_tag", max_length=40, help_text="Assets carrying this tag.")
     source = filters.CharFilter(help_text="Inventory source that owns the asset.")
     external_id = filters.CharFilter()
@@ -92,7 +95,26 @@ class AssetFilter(filters.FilterSet):
 
     class Meta:
         model = Asset
-        fields = ["kind", "zone", "hosted_on", "tag", "source", "external_id", "internet_facing", "updated_since"]
+        fields = [
+            "kind",
+            "zone",
+            "hosted_on",
+            "stored_on",
+            "loaded_on",
+            "serves",
+            "tag",
+            "source",
+            "external_id",
+            "internet_facing",
+            "updated_since",
+        ]
+
+    # One copy per (asset, holder, mode) and one serves row per pair: these joins never repeat a row.
+    def filter_stored_on(self, queryset: QuerySet[Asset], name: str, value: int) -> QuerySet[Asset]:
+        return queryset.filter(copies__holder_id=value, copies__mode=CopyMode.STORED)
+
+    def filter_loaded_on(self, queryset: QuerySet[Asset], name: str, value: int) -> QuerySet[Asset]:
+        return queryset.filter(copies__holder_id=value, copies__mode=CopyMode.LOADED)
 
     def filter_tag(self, queryset: QuerySet[Asset], name: str, value: str) -> QuerySet[Asset]:
         return json_list_contains(queryset, "tags", value) if value else queryset
@@ -107,6 +129,7 @@ class DataFlowFilter(filters.FilterSet):
     external_id = filters.CharFilter()
     encrypted = BooleanFilter()
     authenticated = BooleanFilter()
+    initiator = filters.ChoiceFilter(choices=Initiator.choices, help_text="Which end opens the connection.")
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", help_text=UPDATED_SINCE_HELP)
 
     class Meta:
@@ -120,6 +143,7 @@ class DataFlowFilter(filters.FilterSet):
             "external_id",
             "encrypted",
             "authenticated",
+            "initiator",
             "updated_since",
         ]
 
@@ -132,7 +156,8 @@ class DataFlowFilter(filters.FilterSet):
 
 class AttackerProfileFilter(filters.FilterSet):
     capability = filters.MultipleChoiceFilter(choices=Capability.choices)
+    actor_type = filters.MultipleChoiceFilter(choices=ActorType.choices, help_text="Repeat for several types.")
 
     class Meta:
         model = AttackerProfile
-        fields = ["capability"]
+        fields = ["capability", "actor_type"]

@@ -15,7 +15,8 @@ from django.db.models import QuerySet
 from rest_framework import serializers
 
 from workbench.models import Asset, AttackerProfile, DataFlow, System, Team, TrustZone
-from workbench.services.elements import ASSET_FIELDS, ATTACKER_FIELDS, FLOW_FIELDS, ZONE_FIELDS
+from workbench.models.rules import MAX_RELATED
+from workbench.services.elements import ASSET_FIELDS, ASSET_RELATIONS, ATTACKER_FIELDS, FLOW_FIELDS, ZONE_FIELDS
 from workbench.services.systems import SYSTEM_FIELDS
 
 
@@ -58,18 +59,59 @@ class TrustZoneInputSerializer(StrictInput):
 
 
 class AssetInputSerializer(StrictInput):
-    """An asset; ``zone`` and ``hosted_on`` are ids in this system, values satisfy min <= likely <= max."""
+    """An asset; ``zone``, ``hosted_on`` and the relation lists are ids in this system.
+
+    Values satisfy min <= likely <= max; a replication value (models only) and a compute cost per
+    day (endpoints, gateways, agents) are all three figures or none. ``stored_on`` is ordered (the
+    first is the system of record); a list replaces the stored one. On a data asset ``hosted_on``
+    stands for ``stored_on`` with that one store.
+    """
 
     zone = SystemElementField(queryset=TrustZone.objects.all(), allow_null=True, required=False)
-    hosted_on = SystemElementField(queryset=Asset.objects.all(), allow_null=True, required=False)
+    hosted_on = SystemElementField(
+        queryset=Asset.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The machine a service or agent runs on; on a data asset, its one stored copy.",
+    )
     tags = serializers.ListField(
         child=serializers.CharField(max_length=40), max_length=32, required=False, help_text="Short labels."
+    )
+    stored_on = SystemElementField(
+        queryset=Asset.objects.all(),
+        many=True,
+        required=False,
+        help_text="Data assets: stores, hosts or people holding a persistent copy; the first is the system of record.",
+    )
+    loaded_on = SystemElementField(
+        queryset=Asset.objects.all(),
+        many=True,
+        required=False,
+        help_text="Data assets: hosts holding it in memory while in use.",
+    )
+    serves = SystemElementField(
+        queryset=Asset.objects.all(),
+        many=True,
+        required=False,
+        help_text="Endpoints, gateways, agents: the models whose answers they return.",
     )
 
     class Meta:
         model = Asset
         validators: list[Any] = []  # uniqueness is the model's rule, checked by the service
-        fields = list(ASSET_FIELDS)
+        fields = [*ASSET_FIELDS, *ASSET_RELATIONS]
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Each id is one lookup: refuse an oversized list before looking any of them up.
+        if isinstance(data, dict):
+            errors = {
+                name: [f"At most {MAX_RELATED} assets."]
+                for name in ASSET_RELATIONS
+                if isinstance(data.get(name), list) and len(data[name]) > MAX_RELATED
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 class DataFlowInputSerializer(StrictInput):

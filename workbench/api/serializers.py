@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from workbench.choices import CopyMode
 from workbench.models import Asset, AttackerProfile, DataFlow, System, Team, TrustZone
-from workbench.services.elements import ASSET_FIELDS
+from workbench.services.elements import ASSET_FIELDS, ASSET_RELATIONS
 
 
 class ReadOnlyModelSerializer(serializers.ModelSerializer):
@@ -38,12 +40,35 @@ class TrustZoneSerializer(ReadOnlyModelSerializer):
         fields = ["id", "name", "trust_level", "parent", "description"]
 
 
+def holders(asset: Asset, mode: str) -> list[int]:
+    """Ids of the assets holding ``asset``'s copies of ``mode``, in order (reads prefetched copies)."""
+    copies = sorted((copy for copy in asset.copies.all() if copy.mode == mode), key=lambda copy: copy.position)
+    return [copy.holder_id for copy in copies]
+
+
+ID_LIST = serializers.ListField(child=serializers.IntegerField())
+
+
 class AssetSerializer(ReadOnlyModelSerializer):
+    """An asset; a data asset's copies are ``stored_on`` (first: system of record) and ``loaded_on``."""
+
     tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+    stored_on = serializers.SerializerMethodField(
+        help_text="Assets holding a persistent copy; the first is the system of record."
+    )
+    loaded_on = serializers.SerializerMethodField(help_text="Hosts holding it in memory while in use.")
 
     class Meta:
         model = Asset
-        fields = ["id", *ASSET_FIELDS, "updated_at"]
+        fields = ["id", *ASSET_FIELDS, *ASSET_RELATIONS, "updated_at"]
+
+    @extend_schema_field(ID_LIST)
+    def get_stored_on(self, asset: Asset) -> list[int]:
+        return holders(asset, CopyMode.STORED)
+
+    @extend_schema_field(ID_LIST)
+    def get_loaded_on(self, asset: Asset) -> list[int]:
+        return holders(asset, CopyMode.LOADED)
 
 
 class DataFlowSerializer(ReadOnlyModelSerializer):
@@ -60,6 +85,7 @@ class DataFlowSerializer(ReadOnlyModelSerializer):
             "authenticated",
             "encrypted",
             "bidirectional",
+            "initiator",
             "carries",
             "crosses_zones",
             "description",
@@ -79,6 +105,7 @@ class AttackerProfileSerializer(ReadOnlyModelSerializer):
             "id",
             "name",
             "capability",
+            "actor_type",
             "entry_zones",
             "entry_assets",
             "attempts_per_year",
