@@ -162,14 +162,19 @@ def test_zone_by_name_or_id_and_hosted_on_by_external_id(api, system, elements):
         "assets": [
             asset("weights", kind="model_weights", zone="Corp network", hosted_on="bucket"),
             asset("bucket", zone=elements.zone.pk),
+            asset("server", kind="inference_endpoint", hosted_on="gpu"),
+            asset("gpu", kind="gpu_host"),
         ],
     }
     body = post_sync(api, system, payload).json()
 
     rows = stored(system)
-    assert body["summary"]["assets"]["created"] == 2
+    assert body["summary"]["assets"]["created"] == 4
     assert rows["weights"].zone_id == rows["bucket"].zone_id == elements.zone.pk
-    assert rows["weights"].hosted_on_id == rows["bucket"].pk
+    assert rows["server"].hosted_on_id == rows["gpu"].pk
+    # On a data asset hosted_on names its one stored copy (risk method v2): the column stays empty.
+    assert rows["weights"].hosted_on_id is None
+    assert list(rows["weights"].copies.values_list("holder_id", "mode")) == [(rows["bucket"].pk, "stored")]
     assert post_sync(api, system, payload).json()["changed"] is False
 
 

@@ -325,13 +325,14 @@ def test_job_status_is_team_scoped(editor, viewer, outsider, system, small_inlin
 UNCHANGED_BUDGET = 12
 FIRST_SYNC_BUDGET = 22  # + per table (assets, flows): one INSERT, and on PostgreSQL one draw of keys
 CHANGED_BUDGET = 21  # + one UPDATE per table: assets, flows
+ASSET_COLUMNS = 42  # columns of an asset INSERT (SQLite batches them by its 999-variable limit)
 
 
 @pytest.mark.parametrize("assets", [10, 400])
 def test_first_sync_uses_a_bounded_number_of_queries(editor, system, django_assert_max_num_queries, assets):
     client, payload = login(editor), inventory(assets)
     # One INSERT per table on PostgreSQL; SQLite's 999-variable limit splits them into batches.
-    extra_batches = bulk_batches(assets, 32) - 1 + bulk_batches(2 * assets, 13) - 1
+    extra_batches = bulk_batches(assets, ASSET_COLUMNS) - 1 + bulk_batches(2 * assets, 14) - 1
 
     with django_assert_max_num_queries(FIRST_SYNC_BUDGET + extra_batches):
         response = post_sync(client, system, payload)

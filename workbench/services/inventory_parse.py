@@ -25,7 +25,8 @@ from django.db import models
 
 from workbench.models import Asset, DataFlow
 from workbench.models.elements import validate_tags
-from workbench.services.elements import ASSET_FIELDS, FLOW_FIELDS
+from workbench.models.rules import MAX_RELATED
+from workbench.services.elements import ASSET_FIELDS, ASSET_RELATIONS, FLOW_FIELDS
 from workbench.validators import validate_plain_name
 
 MODES = ("upsert", "full")
@@ -37,7 +38,7 @@ SOURCE_MAX = Asset._meta.get_field("source").max_length or 64
 # Keys that identify the item; the envelope's ``source`` applies to every item.
 ASSET_SYNC_FIELDS = tuple(f for f in ASSET_FIELDS if f not in ("source", "external_id"))
 FLOW_SYNC_FIELDS = (*(f for f in FLOW_FIELDS if f not in ("origin", "external_id")), "carries")
-REFERENCE_FIELDS = frozenset({"zone", "hosted_on", "source", "target", "carries"})
+REFERENCE_FIELDS = frozenset({"zone", "hosted_on", "source", "target", "carries", *ASSET_RELATIONS})
 
 
 class PayloadError(Exception):
@@ -270,11 +271,26 @@ def _carries(value: Any) -> list[str]:
     return list(dict.fromkeys(check_key(v) for v in value))
 
 
+def _related(value: Any) -> list[str]:
+    """``stored_on`` / ``loaded_on`` / ``serves``: external ids, each once (order kept)."""
+    if type(value) is not list:
+        raise Invalid("Expected a list of asset external ids.")
+    if len(value) > MAX_RELATED:
+        raise Invalid(f"At most {MAX_RELATED} assets.")
+    keys = [check_key(v) for v in value]
+    if len(set(keys)) != len(keys):
+        twice = next(key for index, key in enumerate(keys) if key in keys[:index])
+        raise Invalid(f"{twice!r} is listed twice.")
+    return keys
+
+
 def checker_for(model: type[models.Model], name: str) -> Callable[[Any], Any]:
     """The check for one syncable field, read off the model field's own definition."""
     check: Callable[[Any], Any]
     if name == "carries":
         return _carries
+    if name in ASSET_RELATIONS:
+        return _related
     if name == "zone":
         return _nullable(_reference)
     if name in ("hosted_on", "source", "target"):
@@ -300,7 +316,7 @@ def checker_for(model: type[models.Model], name: str) -> Callable[[Any], Any]:
 
 @cache
 def asset_checkers() -> dict[str, Callable[[Any], Any]]:
-    return {name: checker_for(Asset, name) for name in ASSET_SYNC_FIELDS}
+    return {name: checker_for(Asset, name) for name in (*ASSET_SYNC_FIELDS, *ASSET_RELATIONS)}
 
 
 @cache

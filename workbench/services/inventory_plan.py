@@ -1,8 +1,9 @@
 """Planning an inventory sync: compare checked items with the stored rows, decide every write.
 
 The plan is computed from a fixed number of reads (zones, the source's assets, flows and carried
-assets) however large the payload, and it holds everything the writer needs, so a dry run is the
-plan without the writes. Assets outside the source are referred to by primary key (``("id", pk)``),
+assets, and when the payload needs them the relations of ``workbench.services.inventory_relations``)
+however large the payload, and it holds everything the writer needs, so a dry run is the plan
+without the writes. Assets outside the source are referred to by primary key (``("id", pk)``),
 assets of the source by external id (``("ext", key)``); new assets get their key only at write
 time, which is why references stay symbolic here.
 """
@@ -18,6 +19,7 @@ from django.db.models import Q, QuerySet
 
 from workbench.choices import Authentication
 from workbench.models import Asset, DataFlow, System, TrustZone
+from workbench.models.rules import COMPUTE_COST_FIELDS, DATA_KIND_VALUES, REPLICATION_FIELDS, asset_money_errors
 from workbench.services.inventory_parse import (
     ASSET_SYNC_FIELDS,
     FLOW_SYNC_FIELDS,
@@ -26,6 +28,13 @@ from workbench.services.inventory_parse import (
     ItemErrors,
     parse_assets,
     parse_flows,
+)
+from workbench.services.inventory_relations import (
+    RELATIONS,
+    StoredRelations,
+    check_kinds,
+    needs_relations,
+    plan_relations,
 )
 
 Token = tuple[str, Any]
@@ -52,6 +61,9 @@ class AssetOp:
     host: Token | None = None  # hosted_on to resolve at write time, when the item sets one
     changed: list[str] = field(default_factory=list)
     created: bool = False
+    kind: str | None = None  # after this sync
+    stored_kind: str | None = None
+    relations: dict[str, list[Token]] = field(default_factory=dict)  # the relations the item sets
 
     @property
     def status(self) -> str:
@@ -90,6 +102,7 @@ class SyncPlan:
     stored_assets: dict[int, dict[str, Any]] = field(default_factory=dict)
     stored_flows: dict[int, dict[str, Any]] = field(default_factory=dict)
     stored_carries: dict[int, dict[int, int]] = field(default_factory=dict)  # flow -> {asset: through row}
+    stored_relations: StoredRelations | None = None  # read only when the payload needs them
     prune_assets: list[dict[str, Any]] = field(default_factory=list)
     prune_flows: list[dict[str, Any]] = field(default_factory=list)
 
@@ -114,10 +127,12 @@ def _shown(token: Token | None) -> Any:
     return None if token is None else token[1]
 
 
-# Columns every plan reads: the merged-value checks, the host check and the prune report.
+MONEY_COLUMNS = (*REPLICATION_FIELDS, *COMPUTE_COST_FIELDS)
+DATA_HOSTED = "A data asset is not hosted: send hosted_on (it becomes its stored copy) or hosted_on: null."
+# Columns every plan reads: the merged-value checks, the host and kind checks and the prune report.
 ALWAYS_READ = frozenset(
-    {"name", "hosted_on", "value_min", "value_likely", "value_max", "rate_limited", "rate_limit_per_minute", "mfa"}
-    | {"authentication"}
+    {"name", "kind", "hosted_on", "value_min", "value_likely", "value_max", "rate_limited", "rate_limit_per_minute"}
+    | {"mfa", "authentication", *MONEY_COLUMNS}
 )
 
 
@@ -168,6 +183,7 @@ class _Context:
             row["external_id"]: row for row in _rows(assets, ["id", "external_id", *columns])
         }
         self.ext_of: dict[int, str] = {row["id"]: key for key, row in self.assets.items()}
+        self.token = lambda asset_id: ("ext", self.ext_of[asset_id]) if asset_id in self.ext_of else ("id", asset_id)
         flows = DataFlow.objects.filter(system=system, origin=source).exclude(external_id="")
         self.flows: dict[str, dict[str, Any]] = {
             row["external_id"]: row
@@ -181,10 +197,14 @@ class _Context:
             self.carries.setdefault(flow_id, {})[asset_id] = through_id
 
 
-def _plan_asset(item: Item, ctx: _Context, known: set[str], errors: ItemErrors) -> AssetOp | None:
+def _plan_asset(
+    item: Item, ctx: _Context, known: set[str], errors: ItemErrors, stored: StoredRelations
+) -> AssetOp | None:
     row = ctx.assets.get(item.external_id)
+    kind = item.fields.get("kind", row["kind"] if row is not None else None)
     desired: dict[str, Any] = {}
     host: Token | None = None
+    synonym: str | None = None  # hosted_on of a data asset: its one stored copy
     ok = True
 
     def fail(name: str, message: str) -> None:
@@ -209,10 +229,14 @@ def _plan_asset(item: Item, ctx: _Context, known: set[str], errors: ItemErrors) 
                 fail("hosted_on", "An asset cannot be hosted on itself.")
             elif value not in known:
                 fail("hosted_on", f"No asset with external_id {value!r} in this sync's source.")
+            elif kind in DATA_KIND_VALUES:
+                desired["hosted_on_id"] = None
+                synonym = value
             else:
                 host = ("ext", value)
-        else:
+        elif name not in RELATIONS:
             desired[ASSET_ATTNAMES[name]] = value
+    relations, changed_relations = plan_relations(item, row, stored, ctx.token, known, fail, synonym)
     if row is None:
         for required in ("name", "kind"):
             if required not in item.fields:
@@ -228,17 +252,23 @@ def _plan_asset(item: Item, ctx: _Context, known: set[str], errors: ItemErrors) 
         fail("rate_limit_per_minute", "Set 'rate_limited' when giving a rate limit.")
     if merged["mfa"] and merged["authentication"] == Authentication.NONE:
         fail("mfa", "MFA needs an authentication method.")
+    if any(merged[name] is not None for name in MONEY_COLUMNS):
+        for name, message in asset_money_errors(merged).items():
+            fail(name, message)
+    if kind in DATA_KIND_VALUES and merged["hosted_on_id"] is not None:
+        fail("kind" if "kind" in item.fields else "hosted_on", DATA_HOSTED)
     if not ok:
         return None
     if row is None:
-        return AssetOp(item, None, desired, host, [], created=True)
+        return AssetOp(item, None, desired, host, [], created=True, kind=kind, relations=relations)
     changed = {attname: value for attname, value in desired.items() if row[attname] != value}
-    names = [name for name in item.fields if ASSET_ATTNAMES[name] in changed]
+    names = [name for name in item.fields if name not in RELATIONS and ASSET_ATTNAMES[name] in changed]
     if host is not None and _token(row["hosted_on_id"], ctx.ext_of) != host:
         names.append("hosted_on")
     else:
         host = None
-    return AssetOp(item, row["id"], changed, host, names)
+    names.extend(name for name in changed_relations if name not in names)
+    return AssetOp(item, row["id"], changed, host, names, kind=kind, stored_kind=row["kind"], relations=relations)
 
 
 def _endpoint(
@@ -317,10 +347,15 @@ def plan_sync(*, system: System, envelope: Envelope) -> SyncPlan:
     plan.stored_assets = {row["id"]: row for row in ctx.assets.values()}
     plan.stored_flows = {row["id"]: row for row in ctx.flows.values()}
     plan.stored_carries = ctx.carries
+    pruning = envelope.mode == "full" and bool(set(ctx.assets) - payload_keys)
+    needed, to_data = needs_relations(assets, ctx.assets, pruning=pruning)
+    stored = StoredRelations.read(system, envelope.source, hosted=to_data) if needed else StoredRelations()
+    plan.stored_relations = stored if needed else None
     for item in assets:
-        asset_op = _plan_asset(item, ctx, known, errors)
+        asset_op = _plan_asset(item, ctx, known, errors, stored)
         if asset_op is not None:
             plan.assets.append(asset_op)
+    check_kinds(plan.assets, ctx.assets, stored, ctx.token, errors)
     for item in flows:
         flow_op = _plan_flow(item, ctx, known, errors)
         if flow_op is not None:

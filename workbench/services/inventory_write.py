@@ -1,7 +1,8 @@
 """Writing a sync plan with set-based statements only: one per table and change, never one per row.
 
-Order: (1) create assets, (2) update changed assets, (3) create and update flows, (4) carried
-assets, (5) delete what a full sync prunes. Deleting last means a flow the payload moves away from
+Order: (1) create assets, (2) update changed assets and replace the relations that changed
+(copies, served models), (3) create and update flows, (4) carried assets, (5) delete what a full
+sync prunes. Deleting last means a flow the payload moves away from
 a pruned asset is moved before the cascade could take it.
 
 Updates touch only changed rows and, per row, only its changed columns: rows are grouped by the
@@ -29,6 +30,7 @@ from django.db import connection, models
 
 from workbench.models import Asset, DataFlow, System
 from workbench.services.inventory_plan import ASSET_DEFAULTS, FLOW_DEFAULTS, SyncPlan, Token
+from workbench.services.inventory_relations import write_relations
 
 UPDATE_BATCH = 1000  # bulk_update's CASE WHEN grows with the square of the batch
 MAX_UPDATE_GROUPS = 6
@@ -291,6 +293,10 @@ def write_plan(*, plan: SyncPlan, system: System, now: datetime) -> dict[str, in
             values["hosted_on_id"] = _resolve(asset_op.host, ids)
         updates.append((ids[asset_op.item.external_id], values))
     update_changed(writer, Asset, updates, stored=plan.stored_assets, now=now)
+    touched = write_relations(writer, plan.assets, plan.stored_relations, system, lambda token: _resolve(token, ids))
+    touched -= {pk for pk, values in updates if values}  # those get updated_at with their columns
+    if touched:
+        Asset.objects.filter(pk__in=sorted(touched)).update(updated_at=now)
     # 3. Flows.
     _create_flows(writer, plan, system, ids, now)
     flow_updates = []
