@@ -1,11 +1,19 @@
 """The demo team and system: an LLM serving platform, built through the services.
 
-Flows point from the side that opens the connection to the side that answers, because that is
-the direction an attacker who holds the initiator can move; ``carries`` says what content
-travels. Package pulls are bidirectional because the answer (code) comes back and runs.
+Risk method v2 (DESIGN.md §3-4): a flow points the way its main payload moves and ``initiator``
+says which end opens the connection (GPU hosts pull weights from the bucket; CI pulls packages
+from the public index, so compromise travels with the packages into CI). ``carries`` says what
+content travels. The jewels have their real copies: the flagship weights are stored in the
+weights bucket (system of record) and a DR replica in a separate cloud account, and loaded in
+memory on the serving fleet and on the eval host. The public API serves the flagship model and
+its adapters; a distilled clone is worth about an eighth of the weights, and an abuser of the
+anonymous API burns GPU time by the day. The seeded insider starts at the employees, the
+supplier at what it supplies: the package index, the contractor and the GPU cloud's support staff.
 
 Loading is idempotent: every element is looked up by name first and only missing ones are
-created, so running it twice gives the same rows.
+created, and relations are completed only where they are a part of the demo's (so a database
+migrated from v1, whose weights had only their bucket, gets the other copies); running it twice
+gives the same rows.
 """
 
 from __future__ import annotations
@@ -50,6 +58,10 @@ ASSETS: tuple[tuple[str, str, str | None, dict[str, Any]], ...] = (
         "Edge",
         {"internet_facing": True, "authentication": "none", "logging": True, "criticality": 3},
     ),
+    # No value of its own (v1 gave it 2 / 5 / 20 M, which counted the model a second time): what
+    # querying it can take is priced from the models it serves (their replication value), and
+    # what abusing it costs from its compute cost per day (16 nodes x 8 GPUs at about $2.50 an
+    # hour is $7,700 a day for the whole fleet; an anonymous abuser gets a share of it).
     (
         "Public inference API",
         "inference_endpoint",
@@ -59,14 +71,33 @@ ASSETS: tuple[tuple[str, str, str | None, dict[str, Any]], ...] = (
             "authentication": "none",
             "output_granularity": "logits",
             "model_class": "llm",
+            "streaming": True,
+            "prompt_cache_shared": True,
             "logging": True,
             "criticality": 4,
-            "value_min": 2 * M,
-            "value_likely": 5 * M,
-            "value_max": 20 * M,
+            "compute_cost_min": Decimal(1_000),
+            "compute_cost_likely": Decimal(4_000),
+            "compute_cost_max": Decimal(8_000),
+            "description": "Chat and completions API with logprobs; prefix caching is shared across users.",
         },
     ),
-    ("GPU serving hosts", "gpu_host", "Serving", {"authentication": "mtls", "criticality": 4}),
+    (
+        "GPU serving hosts",
+        "gpu_host",
+        "Serving",
+        {
+            "authentication": "mtls",
+            "criticality": 4,
+            "instances": 16,
+            "description": "Sixteen 8-GPU nodes in a managed GPU cloud; each holds the served models in memory.",
+        },
+    ),
+    (
+        "Eval host",
+        "gpu_host",
+        "ML platform",
+        {"authentication": "sso", "criticality": 3, "description": "Runs benchmarks and red-team evaluations."},
+    ),
     (
         "Weights bucket",
         "object_store",
@@ -77,7 +108,11 @@ ASSETS: tuple[tuple[str, str, str | None, dict[str, Any]], ...] = (
         "DR weights replica",
         "object_store",
         "ML platform",
-        {"authentication": "api_key", "criticality": 4, "description": "Cross-region copy for recovery."},
+        {
+            "authentication": "api_key",
+            "criticality": 4,
+            "description": "Cross-region copy for recovery, in a separate cloud account (static access key).",
+        },
     ),
     (
         "Model registry",
@@ -126,7 +161,19 @@ ASSETS: tuple[tuple[str, str, str | None, dict[str, Any]], ...] = (
     ("Engineer workstations", "workstation", "Corporate", {"authentication": "sso", "mfa": True}),
     ("ML engineers", "human_role", "Corporate", {"personnel": "employee", "authentication": "sso", "mfa": True}),
     ("Contractor", "human_role", None, {"personnel": "contractor", "authentication": "password", "third_party": True}),
-    # Data assets live on hosts (hosted_on is filled in a second pass).
+    (
+        "GPU cloud support",
+        "human_role",
+        None,
+        {
+            "personnel": "vendor",
+            "authentication": "sso",
+            "mfa": True,
+            "third_party": True,
+            "description": "The GPU cloud provider's support engineers, with break-glass access to the serving nodes.",
+        },
+    ),
+    # Data assets live in copies on stores and hosts (COPIES, set in a second pass).
     (
         "Flagship LLM weights",
         "model_weights",
@@ -138,6 +185,11 @@ ASSETS: tuple[tuple[str, str, str | None, dict[str, Any]], ...] = (
             "value_min": 40 * M,
             "value_likely": 120 * M,
             "value_max": 400 * M,
+            # A clone distilled through the API (logprobs help) keeps a fraction of the model's
+            # worth: 10% / 12.5% / 15% of the weights' value.
+            "replication_value_min": 4 * M,
+            "replication_value_likely": 15 * M,
+            "replication_value_max": 60 * M,
         },
     ),
     (
@@ -171,19 +223,32 @@ ASSETS: tuple[tuple[str, str, str | None, dict[str, Any]], ...] = (
     ),
 )
 
-HOSTED_ON = {
-    "Flagship LLM weights": "Weights bucket",
-    "Fine-tune adapters": "Model registry",
-    "Training checkpoints": "DR weights replica",
-    "Training corpus": "Data lake",
-    "Chat system prompt": "Public inference API",
+# Where each data asset's copies are: stored (the first is the system of record) and loaded in
+# memory while in use (decrypted whatever the store's encryption).
+COPIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "Flagship LLM weights": {
+        "stored_on": ("Weights bucket", "DR weights replica"),
+        "loaded_on": ("GPU serving hosts", "Eval host"),
+    },
+    "Fine-tune adapters": {"stored_on": ("Model registry",), "loaded_on": ("GPU serving hosts", "Eval host")},
+    "Training checkpoints": {
+        "stored_on": ("DR weights replica", "Training cluster"),
+        "loaded_on": ("Training cluster",),
+    },
+    "Training corpus": {"stored_on": ("Data lake",), "loaded_on": ("Training cluster",)},
+    "Chat system prompt": {"stored_on": ("Public inference API",), "loaded_on": ("GPU serving hosts",)},
 }
+# Endpoints and the models whose answers they return (query threats there are about these).
+SERVES: dict[str, tuple[str, ...]] = {"Public inference API": ("Flagship LLM weights", "Fine-tune adapters")}
 
-# name, source, target, extra fields, carried assets
+PULL = {"initiator": "target"}  # the receiving end opens the connection
+# name, source, target, extra fields, carried assets; source -> target is the way the payload moves
 FLOWS: tuple[tuple[str, str, str, dict[str, Any], tuple[str, ...]], ...] = (
     ("Public requests", "Edge API gateway", "Public inference API", {"protocol": "https", "authenticated": False}, ()),
     ("Inference calls", "Public inference API", "GPU serving hosts", {"protocol": "grpc"}, ("Chat system prompt",)),
-    ("Load weights", "GPU serving hosts", "Weights bucket", {"protocol": "s3"}, ("Flagship LLM weights",)),
+    ("Load weights", "Weights bucket", "GPU serving hosts", {"protocol": "s3", **PULL}, ("Flagship LLM weights",)),
+    ("Load adapters", "Model registry", "GPU serving hosts", {"protocol": "https", **PULL}, ("Fine-tune adapters",)),
+    ("Load eval weights", "Weights bucket", "Eval host", {"protocol": "s3", **PULL}, ("Flagship LLM weights",)),
     ("Write checkpoints", "Training cluster", "DR weights replica", {"protocol": "s3"}, ("Training checkpoints",)),
     ("Publish weights", "Training cluster", "Weights bucket", {"protocol": "s3"}, ("Flagship LLM weights",)),
     (
@@ -193,15 +258,16 @@ FLOWS: tuple[tuple[str, str, str, dict[str, Any], tuple[str, ...]], ...] = (
         {"protocol": "s3", "encrypted": False},
         ("Flagship LLM weights",),
     ),
-    ("Read corpus", "Training cluster", "Data lake", {"protocol": "s3"}, ("Training corpus",)),
+    ("Read corpus", "Data lake", "Training cluster", {"protocol": "s3", **PULL}, ("Training corpus",)),
     ("Register models", "Training cluster", "Model registry", {"protocol": "https"}, ("Fine-tune adapters",)),
     ("Submit training jobs", "Notebook server", "Training cluster", {"protocol": "https"}, ()),
-    ("Explore data", "Notebook server", "Data lake", {"protocol": "s3"}, ("Training corpus",)),
+    ("Run evaluations", "Notebook server", "Eval host", {"protocol": "https"}, ()),
+    ("Explore data", "Data lake", "Notebook server", {"protocol": "s3", **PULL}, ("Training corpus",)),
     (
         "Notebook package installs",
-        "Notebook server",
         "Public package index",
-        {"protocol": "https", "authenticated": False, "bidirectional": True},
+        "Notebook server",
+        {"protocol": "https", "authenticated": False, **PULL},
         (),
     ),
     ("Engineer sessions", "ML engineers", "Engineer workstations", {"protocol": "local"}, ()),
@@ -209,25 +275,33 @@ FLOWS: tuple[tuple[str, str, str, dict[str, Any], tuple[str, ...]], ...] = (
     ("Registry access", "Engineer workstations", "Model registry", {"protocol": "https"}, ("Fine-tune adapters",)),
     ("Push code", "Engineer workstations", "Code repository", {"protocol": "ssh"}, ()),
     ("Single sign-on", "Engineer workstations", "Identity provider", {"protocol": "oidc"}, ()),
-    ("Contractor evaluation access", "Contractor", "Model registry", {"protocol": "https"}, ("Fine-tune adapters",)),
+    (
+        "Contractor evaluation access",
+        "Model registry",
+        "Contractor",
+        {"protocol": "https", **PULL},
+        ("Fine-tune adapters",),
+    ),
     ("Contractor notebooks", "Contractor", "Notebook server", {"protocol": "https"}, ()),
-    ("Build from source", "CI pipeline", "Code repository", {"protocol": "https"}, ()),
+    ("Vendor support access", "GPU cloud support", "GPU serving hosts", {"protocol": "ssh"}, ()),
+    ("Build from source", "Code repository", "CI pipeline", {"protocol": "https", **PULL}, ()),
     (
         "CI package installs",
-        "CI pipeline",
         "Public package index",
-        {"protocol": "https", "authenticated": False, "bidirectional": True},
+        "CI pipeline",
+        {"protocol": "https", "authenticated": False, **PULL},
         (),
     ),
     ("Deploy serving images", "CI pipeline", "GPU serving hosts", {"protocol": "ssh"}, ()),
-    ("Fetch deploy secrets", "CI pipeline", "Secrets store", {"protocol": "https"}, ()),
-    ("Training secrets", "Training cluster", "Secrets store", {"protocol": "https"}, ()),
+    ("Fetch deploy secrets", "Secrets store", "CI pipeline", {"protocol": "https", **PULL}, ()),
+    ("Training secrets", "Secrets store", "Training cluster", {"protocol": "https", **PULL}, ()),
     ("Serving telemetry", "GPU serving hosts", "Monitoring", {"protocol": "otlp"}, ()),
 )
 
+# The seeded insider starts at the employees; the supplier at what (and whom) it supplies.
 ATTACKER_ENTRIES = {
-    "Malicious insider": ("ML engineers", "Contractor"),
-    "Compromised supplier": ("Public package index",),
+    "Malicious insider": ("ML engineers",),
+    "Compromised supplier": ("Public package index", "Contractor", "GPU cloud support"),
 }
 
 
@@ -236,6 +310,28 @@ def _ensure_user(username: str, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     return user
+
+
+def _complete(current: list[int], wanted: list[int]) -> bool:
+    """Whether to set a relation to ``wanted``: missing parts of it, and nothing the team added."""
+    return current != wanted and set(current) <= set(wanted)
+
+
+def _complete_relations(admin: User, system: System, assets: dict[str, Asset]) -> None:
+    """Give the data assets their copies and the endpoints what they serve (one write each)."""
+    for name, spec in COPIES.items():
+        current = assets[name].audit_relations()
+        change = {
+            relation: [assets[holder] for holder in holders]
+            for relation, holders in spec.items()
+            if _complete(current[relation], [assets[holder].pk for holder in holders])
+        }
+        if change:
+            asset_save(actor=admin, system=system, asset=assets[name], **change)
+    for name, models in SERVES.items():
+        served = sorted(assets[name].serves.values_list("pk", flat=True))
+        if _complete(served, sorted(assets[model].pk for model in models)):
+            asset_save(actor=admin, system=system, asset=assets[name], serves=[assets[model] for model in models])
 
 
 @transaction.atomic
@@ -273,9 +369,7 @@ def load_demo(*, password: str | None = None) -> dict[str, Any]:
                 **extra,
             )
             created += 1
-    for name, host in HOSTED_ON.items():
-        if assets[name].hosted_on_id is None:
-            asset_save(actor=admin, system=system, asset=assets[name], hosted_on=assets[host])
+    _complete_relations(admin, system, assets)
     flow_names = set(DataFlow.objects.filter(system=system).values_list("name", flat=True))
     for name, source, target, extra, carried in FLOWS:
         if name not in flow_names:

@@ -1,10 +1,13 @@
 """Generated systems of a given size, shaped like real AI platforms, for benchmarks and load tests.
 
 Shape: six trust zones (internet .. enclave); per 100 assets about 5 internet-facing endpoints or
-gateways, a few stores hosting weights (the crown jewels), training and serving hosts, people,
+gateways, a few stores holding weights (the crown jewels), training and serving hosts, people,
 CI and notebooks; about ``flows_per_asset`` flows per asset, mostly towards the same or the next
-zone inward, a few weights-carrying flows and some unauthenticated or unencrypted ones. Written
-with bulk inserts in one transaction, one version bump and one audit event.
+zone inward, a few weights-carrying flows and some unauthenticated or unencrypted ones. Risk
+method v2 relations: every data asset is stored on one or two stores (the first its system of
+record), a third of them are also loaded on a serving host, and every endpoint serves a model;
+the seeded profiles carry their actor types. Written with bulk inserts in one transaction, one
+version bump and one audit event.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Any
 
 from django.db import transaction
 
-from workbench.models import Asset, AttackerProfile, DataFlow, System, Team, TrustZone
+from workbench.choices import CopyMode
+from workbench.models import Asset, AssetCopy, AttackerProfile, DataFlow, System, Team, TrustZone
 from workbench.services.audit import audit_record
 from workbench.services.common import Actor, bump_version, require_role
 from workbench.services.systems import system_create
@@ -47,6 +51,27 @@ KINDS: tuple[tuple[str, int, int, dict[str, Any]], ...] = (
     ("training_data", 4, 4, {}),
     ("checkpoint", 4, 3, {"criticality": 4}),
 )
+
+
+def _relate(rng: random.Random, team: Team, system: System, by_kind: dict[str, list[Asset]]) -> None:
+    """Copies of the data assets on stores and serving hosts, and the models endpoints serve."""
+    stores = by_kind.get("object_store", []) + by_kind.get("model_registry", [])
+    serving = by_kind.get("gpu_host", [])
+    data = [a for k in ("model_weights", "training_data", "checkpoint") for a in by_kind.get(k, [])]
+    copies = []
+    for asset in data:
+        held = rng.sample(stores, min(len(stores), rng.choice((1, 1, 2))))
+        copies += [AssetCopy(asset=asset, holder=h, mode=CopyMode.STORED, position=i) for i, h in enumerate(held)]
+        if serving and rng.random() < 0.33:
+            copies.append(AssetCopy(asset=asset, holder=rng.choice(serving), mode=CopyMode.LOADED, position=0))
+    for copy in copies:
+        copy.team, copy.system = team, system
+    AssetCopy.objects.bulk_create(copies, batch_size=2000)
+    models = by_kind.get("model_weights", []) + by_kind.get("checkpoint", [])
+    endpoints = by_kind.get("inference_endpoint", []) + by_kind.get("api_gateway", [])
+    served = Asset.serves.through
+    rows = [served(from_asset_id=e.pk, to_asset_id=rng.choice(models).pk) for e in endpoints] if models else []
+    served.objects.bulk_create(rows, batch_size=2000)
 
 
 @transaction.atomic
@@ -83,12 +108,7 @@ def system_generate(
     by_kind: dict[str, list[Asset]] = {}
     for asset in created:
         by_kind.setdefault(asset.kind, []).append(asset)
-    hosts = by_kind.get("object_store", []) + by_kind.get("model_registry", [])
-    data = [a for k in ("model_weights", "training_data", "checkpoint") for a in by_kind.get(k, [])]
-    for asset in data:
-        if hosts:
-            asset.hosted_on = rng.choice(hosts)
-    Asset.objects.bulk_update(data, ["hosted_on"], batch_size=2000)
+    _relate(rng, team, system, by_kind)
     trust = {asset.pk: asset.zone.trust_level if asset.zone else 0 for asset in created}
     by_zone: dict[int, list[Asset]] = {}
     for asset in created:
