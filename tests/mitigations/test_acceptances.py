@@ -68,7 +68,9 @@ def test_accepting_takes_the_finding_out_of_open_counts_but_not_out_of_the_total
 def test_an_accepted_finding_that_stops_and_starts_applying_stays_accepted(owner, risk_owner, priced, extraction):
     accept(risk_owner, extraction)
     chat = priced.assets.get(name="Chat API")
-    asset_save(actor=owner, system=priced, asset=chat, kind="object_store", model_class="", output_granularity="")
+    asset_save(
+        actor=owner, system=priced, asset=chat, kind="object_store", model_class="", output_granularity="", serves=[]
+    )
     system_recompute(system_id=priced.pk)
     extraction.refresh_from_db()
     assert extraction.status == FindingStatus.NOT_APPLICABLE
@@ -78,8 +80,9 @@ def test_an_accepted_finding_that_stops_and_starts_applying_stays_accepted(owner
         system=priced,
         asset=chat,
         kind="inference_endpoint",
-        model_class="llm",
+        model_class="classifier",
         output_granularity="logits",
+        serves=[priced.assets.get(name="Chat model")],
     )
     system_recompute(system_id=priced.pk)
 

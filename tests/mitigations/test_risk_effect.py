@@ -14,6 +14,8 @@ from mitigations.services.plans import plan_create
 from mitigations.services.transitions import plan_transition
 from tests.factories import AssetFactory, DataFlowFactory
 from tests.mitigations.conftest import EVIDENCE
+from mitigations.models import Control
+from threats.engine.controls import Coverage
 from threats.models import Finding, SystemRisk
 from threats.services.recompute import system_recompute
 from workbench.models import System
@@ -36,21 +38,32 @@ def recompute_fresh(system: System) -> tuple[Finding, dict[str, Any]]:
     ).totals
 
 
-def test_approving_changes_the_projected_risk_after_recompute(priced, propose, risk_owner, editor, risk_owner_2):
+@pytest.fixture
+def perturb(library: None) -> Control:
+    """Output perturbation lowers query extraction's success directly (a rate limit acts through
+    the extraction budget instead, which an unmonitored endpoint does not have)."""
+    return Control.objects.get(code="M-PERTURB-OUTPUTS")
+
+
+def test_approving_changes_the_projected_risk_after_recompute(
+    priced, propose, perturb, risk_owner, editor, risk_owner_2
+):
     before, totals_before = recompute_fresh(priced)
     assert before.projected_mean == pytest.approx(before.current_mean)
 
-    plan = propose()
+    plan = propose(control=perturb)
     plan_transition(actor=risk_owner, plan=plan, action=workflow.APPROVE)
     approved, totals_approved = recompute(priced)
 
-    # M-RATE-QUOTA works against API extraction: the projected view drops, the current does not.
+    # M-PERTURB-OUTPUTS works against API extraction: the projected view drops, the current does not.
     assert approved.projected_mean < 0.9 * before.projected_mean
     assert approved.current_mean == pytest.approx(before.current_mean)
-    assert totals_approved["projected"]["mean"] < totals_before["projected"]["mean"]
+    # The system total never rises; here it barely moves: the anonymous server also hands out the
+    # whole model, and a jewel is lost at most once a year.
+    assert totals_approved["projected"]["expected"] <= totals_before["projected"]["expected"]
     assert totals_approved["current"]["mean"] == pytest.approx(totals_before["current"]["mean"])
     controls = [c for c, _ in approved.risk["projected"]["explanation"]["profiles"][0]["controls"]]
-    assert "M-RATE-QUOTA" in controls
+    assert "M-PERTURB-OUTPUTS" in controls
 
     plan_transition(actor=editor, plan=plan, action=workflow.IMPLEMENT)
     implemented, _ = recompute(priced)
@@ -62,9 +75,9 @@ def test_approving_changes_the_projected_risk_after_recompute(priced, propose, r
 
 
 @pytest.mark.parametrize(("action", "actor"), [("reject", "risk_owner"), ("withdraw", "editor")])
-def test_a_rejected_or_withdrawn_plan_counts_nowhere(request, priced, propose, action, actor):
+def test_a_rejected_or_withdrawn_plan_counts_nowhere(request, priced, propose, perturb, action, actor):
     before, _ = recompute_fresh(priced)
-    plan = propose()
+    plan = propose(control=perturb)
     planned, _ = recompute(priced)
     assert planned.projected_mean < before.projected_mean
 
@@ -109,13 +122,13 @@ def test_scoped_plans_cover_their_assets_and_their_flow_findings_ends(priced, ed
     current, projected = plan_controls_for(system=priced)
 
     assert current == {}
-    assert projected == {"M-RATE-QUOTA": frozenset({a.pk, b.pk, chat.pk}), "M-AI-TELEMETRY": None}
+    assert projected == {"M-RATE-QUOTA": Coverage(assets=frozenset({a.pk, b.pk, chat.pk})), "M-AI-TELEMETRY": None}
 
 
 def test_a_plan_whose_assets_were_deleted_covers_nothing(priced, owner, editor, rate_quota):
     spare = AssetFactory(system=priced, name="Spare endpoint")
     plan_create(actor=editor, system=priced, control=rate_quota, assets=[spare])
-    assert plan_controls_for(system=priced)[1] == {"M-RATE-QUOTA": frozenset({spare.pk})}
+    assert plan_controls_for(system=priced)[1] == {"M-RATE-QUOTA": Coverage(assets=frozenset({spare.pk}))}
 
     asset_delete(actor=owner, asset=spare)
 

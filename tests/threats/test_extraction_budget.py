@@ -1,24 +1,27 @@
-"""Tests of the extraction budget: queries by output and model class, throughput by rate limit
-and accounts, detection by monitoring, and the per-view budgets ``compute_risk`` attaches."""
+"""Tests of the extraction budget: queries by goal, output and model class, throughput by rate
+limit and accounts, detection by monitoring, and the chance of finishing before detection that
+scales a query theft's success."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from threats.engine.attackers import AttackerData
 from threats.engine.extraction import (
     ACCOUNTS,
     DEFAULT_LIMIT_PER_MINUTE,
     DETECTION_DAYS,
-    EXTRACTION_THREATS,
+    GOAL_DEFAULTS,
     QUERIES,
     UNLIMITED_PER_MINUTE,
+    budgets_for,
     extraction_budget,
-    extraction_budgets,
 )
-from threats.engine.library import Match
 from threats.engine.snapshot import AssetData
-from threats.engine.vocab import MODEL_CLASSES, OC_LEVELS
+from threats.engine.vocab import OC_LEVELS
+
+FREE = {"rate_limited": False, "monitored": False, "output_minimized": False}
 
 
 def endpoint(**fields: object) -> AssetData:
@@ -26,87 +29,78 @@ def endpoint(**fields: object) -> AssetData:
     return AssetData(**{**defaults, **fields})  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("model_class", sorted(MODEL_CLASSES - {""}))
-def test_logits_need_fewer_queries_than_scores_and_scores_no_more_than_labels(model_class: str) -> None:
-    logits, score, label = (QUERIES[(model_class, g)].queries for g in ("logits", "score", "label"))
+@pytest.mark.parametrize("model_class", ["classifier", "regressor", "llm"])
+def test_coarser_outputs_never_need_fewer_clone_queries(model_class: str) -> None:
+    logits, score, label = (QUERIES[("clone", model_class, g)].queries for g in ("logits", "score", "label"))
     assert logits <= score <= label
-    assert logits < label
+
+
+def test_goals_are_kept_apart() -> None:
+    """A last-layer attack (Carlini et al. 2024) is not a distillation campaign (AML.CS0056)."""
+    assert QUERIES[("parameters", "llm", "logits")].queries == 1e4
+    assert QUERIES[("clone", "llm", "label")].queries == 5e6
+    assert GOAL_DEFAULTS["prompt"].queries < GOAL_DEFAULTS["data"].queries
 
 
 def test_every_table_entry_cites_a_source() -> None:
-    for (model_class, granularity), estimate in QUERIES.items():
+    for key, estimate in {**QUERIES, **{(g, "", ""): e for g, e in GOAL_DEFAULTS.items()}}.items():
         assert estimate.queries > 0
-        assert len(estimate.source) > 20, (model_class, granularity)
+        assert len(estimate.source) > 20, key
 
 
-def test_label_only_outputs_take_longer_to_extract_than_logits() -> None:
-    logits = extraction_budget(endpoint(output_granularity="logits"), "OC2")
-    labels = extraction_budget(endpoint(output_granularity="label"), "OC2")
-    assert logits.queries_needed < labels.queries_needed
-    assert logits.days_to_extract < labels.days_to_extract
+def test_text_answers_count_as_minimal_output() -> None:
+    text = extraction_budget("clone", endpoint(output_granularity="text"), "OC2", **FREE)
+    logits = extraction_budget("clone", endpoint(output_granularity="logits"), "OC2", **FREE)
+    assert text.output_granularity == "label"
+    assert logits.days_to_extract < text.days_to_extract
 
 
 def test_more_accounts_mean_fewer_days() -> None:
-    days = [extraction_budget(endpoint(output_granularity="label"), oc).days_to_extract for oc in OC_LEVELS]
-    assert days == sorted(days, reverse=True)
-    assert len(set(days)) == len(days)
+    days = [
+        extraction_budget("clone", endpoint(output_granularity="text"), oc, **FREE).days_to_extract for oc in OC_LEVELS
+    ]
+    assert days == sorted(days, reverse=True) and len(set(days)) == len(days)
     assert ACCOUNTS["OC5"] == 24_000  # the campaign size of AML.CS0056
 
 
 def test_days_follow_the_formula() -> None:
-    budget = extraction_budget(endpoint(output_granularity="label", rate_limited=True, rate_limit_per_minute=30), "OC3")
-    assert budget.rate_per_minute == 30
-    assert budget.accounts == 100
+    asset = endpoint(output_granularity="text", rate_limited=True, rate_limit_per_minute=30)
+    budget = extraction_budget("clone", asset, "OC3", rate_limited=True, monitored=False, output_minimized=False)
+    assert budget.rate_per_minute == 30 and budget.accounts == 100
     assert budget.queries_per_day == 30 * 1440 * 100
     assert budget.days_to_extract == budget.queries_needed / budget.queries_per_day
+    assert budget.finish_probability == 1.0  # never detected
     assert budget.note == "order-of-magnitude estimate"
 
 
 def test_rate_limits_without_a_figure_and_unlimited_apis_use_documented_rates() -> None:
-    assert extraction_budget(endpoint(rate_limited=True), "OC1").rate_per_minute == DEFAULT_LIMIT_PER_MINUTE
-    assert extraction_budget(endpoint(), "OC1").rate_per_minute == UNLIMITED_PER_MINUTE
-    # a limit on the asset counts only when rate limiting is in force
-    assert extraction_budget(endpoint(rate_limit_per_minute=5), "OC1", rate_limited=False).rate_per_minute == 600
-
-
-def test_monitoring_sets_days_to_detect() -> None:
-    watched = extraction_budget(endpoint(monitored=True, output_granularity="label"), "OC1")
-    blind = extraction_budget(endpoint(output_granularity="label"), "OC1")
-    assert watched.days_to_detect == DETECTION_DAYS
-    assert not watched.extracted_before_detection  # ~18 days of queries from one account
-    assert blind.days_to_detect is None
-    assert blind.extracted_before_detection
-    fast = extraction_budget(endpoint(monitored=True, output_granularity="logits"), "OC5")
-    assert fast.extracted_before_detection
-
-
-def test_a_planned_control_overrides_the_asset_properties() -> None:
-    asset = endpoint(output_granularity="logits")
-    minimized = extraction_budget(asset, "OC3", output_minimized=True, monitored=True, rate_limited=True)
-    assert minimized.output_granularity == "label"
-    assert minimized.days_to_detect == DETECTION_DAYS
-    assert minimized.rate_per_minute == DEFAULT_LIMIT_PER_MINUTE
-
-
-def test_unknown_model_class_and_output_fall_back_to_documented_defaults() -> None:
-    budget = extraction_budget(endpoint(model_class="", output_granularity=""), "OC2")
-    assert (budget.model_class, budget.output_granularity) == ("other", "score")
-
-
-def test_budgets_per_view_follow_the_views_controls() -> None:
-    asset = endpoint(output_granularity="logits", rate_limited=True, monitored=True)
-    matches = [Match(code, "asset", 1, ()) for code in sorted(EXTRACTION_THREATS)] + [Match("T-OTHER", "asset", 1, ())]
-    attackers = [AttackerData(id=1, capability="OC1"), AttackerData(id=2, capability="OC5")]
-    views = {"inherent": {}, "current": {"M-RATE-QUOTA": frozenset({1}), "M-EXTRACTION-MONITOR": None}}
-    budgets = extraction_budgets(matches, {1: asset}, attackers, views)
-    assert set(budgets) == {(code, "asset", 1) for code in EXTRACTION_THREATS}
-    inherent, current = (
-        budgets[("T-EXTRACT-API", "asset", 1)]["inherent"],
-        budgets[("T-EXTRACT-API", "asset", 1)]["current"],
+    limited = extraction_budget(
+        "clone", endpoint(rate_limited=True), "OC1", rate_limited=True, monitored=False, output_minimized=False
     )
-    assert [b.capability for b in inherent] == ["OC1", "OC5"]
-    assert inherent[0].days_to_detect is None  # no controls in the inherent view
-    assert inherent[0].rate_per_minute == UNLIMITED_PER_MINUTE
-    assert current[0].days_to_detect == DETECTION_DAYS
-    assert current[0].rate_per_minute == DEFAULT_LIMIT_PER_MINUTE
-    assert current[1].days_to_extract < current[0].days_to_extract
+    assert limited.rate_per_minute == DEFAULT_LIMIT_PER_MINUTE
+    assert extraction_budget("clone", endpoint(), "OC1", **FREE).rate_per_minute == UNLIMITED_PER_MINUTE
+    # a limit on the asset counts only when the rate-limit control is in force in the view
+    assert (
+        extraction_budget("clone", endpoint(rate_limit_per_minute=5), "OC1", **FREE).rate_per_minute
+        == UNLIMITED_PER_MINUTE
+    )
+
+
+def test_finishing_before_detection_is_a_race_of_the_two_clocks() -> None:
+    asset = endpoint(output_granularity="text", rate_limited=True, rate_limit_per_minute=60)
+    watched = extraction_budget("clone", asset, "OC2", rate_limited=True, monitored=True, output_minimized=False)
+    assert watched.days_to_detect == DETECTION_DAYS
+    expected = DETECTION_DAYS / (DETECTION_DAYS + watched.days_to_extract)
+    assert watched.finish_probability == pytest.approx(expected)
+    assert 0 < watched.finish_probability < 1
+    unlimited = extraction_budget("clone", asset, "OC2", rate_limited=False, monitored=True, output_minimized=False)
+    assert unlimited.finish_probability > watched.finish_probability  # a quota lengthens the budget
+
+
+def test_budgets_per_oc_read_the_controls_in_force() -> None:
+    asset = endpoint(output_granularity="logits")
+    budgets = budgets_for("clone", asset, frozenset({"M-RATE-QUOTA", "M-EXTRACTION-MONITOR", "M-OUTPUT-MINIMIZE"}))
+    assert [b.capability for b in budgets] == list(OC_LEVELS)
+    assert all(b.output_granularity == "label" and b.monitored and b.rate_per_minute == 60 for b in budgets)
+    bare = budgets_for("clone", asset, frozenset())
+    assert all(b.finish_probability == 1.0 and math.isfinite(b.days_to_extract) for b in bare)

@@ -1,5 +1,5 @@
-"""The attack-path report: crown jewels in priority order, per-hop controls, and a drawing that
-shows exactly the paths the table lists."""
+"""The attack-path report: k best routes per profile and jewel from the current view's graph,
+the techniques and controls of each hop, and a drawing of exactly the routes the table lists."""
 
 from __future__ import annotations
 
@@ -7,116 +7,116 @@ import math
 import time
 from types import MappingProxyType
 
-from tests.threats.test_attack_paths import INSIDE, INTERNET_ZONE
-from threats.engine.attackers import AttackerData
-from threats.engine.controls import implied_controls, merge, standard_views
-from threats.engine.path_report import attack_path_report, best_pairs, crown_jewels
-from threats.engine.snapshot import AssetData, FlowData, SystemSnapshot
+import networkx as nx
+import pytest
 
+from tests.threats.risk_library import LIBRARY
+from threats.engine.attackers import AttackerData
+from threats.engine.controls import Coverage, implied_controls, standard_views
+from threats.engine.path_report import attack_path_report, best_pairs, k_routes
+from threats.engine.risk import compute_risk, current_paths_view
+from threats.engine.snapshot import AssetData, FlowData, SystemSnapshot, ZoneData
+
+ZONES = (ZoneData(id=1, name="internet", trust_level=0), ZoneData(id=2, name="inside", trust_level=2))
 ANON = AttackerData(id=1, name="anon", capability="OC2", entry_zone_ids=(1,))
-INSIDER = AttackerData(id=2, name="insider", capability="OC3", entry_asset_ids=(3,))
+INSIDER = AttackerData(id=2, name="insider", capability="OC3", actor_type="insider", entry_asset_ids=(8,))
 
 
 def shop() -> SystemSnapshot:
+    """An open bucket and a closed one, both holding the weights; a laptop with standing access."""
     assets = (
-        AssetData(id=1, name="API", kind="inference_endpoint", zone_id=1, internet_facing=True, authentication="none"),
-        AssetData(id=2, name="Store", kind="object_store", zone_id=2, authentication="sso", monitored=True),
+        AssetData(
+            id=1, name="Open bucket", kind="object_store", zone_id=2, internet_facing=True, authentication="none"
+        ),
+        AssetData(id=2, name="Store", kind="object_store", zone_id=2, authentication="sso"),
         AssetData(id=3, name="Laptop", kind="workstation", zone_id=2),
-        AssetData(id=4, name="Weights", kind="model_weights", zone_id=2, hosted_on_id=2, value_likely=9.0),
-        AssetData(id=5, name="Adapter", kind="adapter", zone_id=2, hosted_on_id=2, value_likely=1.0),
-        AssetData(id=6, name="Vault", kind="secrets_store", zone_id=2, criticality=5),
-        AssetData(id=7, name="Logs", kind="object_store", zone_id=2, criticality=4),
+        AssetData(
+            id=4, name="Weights", kind="model_weights", stored_on=(2, 1), value_min=1, value_likely=9, value_max=20
+        ),
+        AssetData(id=5, name="Adapter", kind="adapter", stored_on=(2,), value_likely=1, value_max=2),
+        AssetData(id=8, name="Engineer", kind="human_role", personnel="employee", zone_id=2),
     )
     flows = (
-        FlowData(id=10, name="Load", source_id=1, target_id=2),
-        FlowData(id=11, name="Sync", source_id=3, target_id=2, bidirectional=True),
-        FlowData(id=12, name="Secrets", source_id=2, target_id=6),
+        FlowData(id=10, name="Replicate", source_id=2, target_id=1, authenticated=True),
+        FlowData(id=11, name="Use", source_id=3, target_id=2, authenticated=True),
+        FlowData(id=12, name="Login", source_id=8, target_id=3, authenticated=True),
     )
-    return SystemSnapshot(zones=(INTERNET_ZONE, INSIDE), assets=assets, flows=flows)
+    return SystemSnapshot(zones=ZONES, assets=assets, flows=flows)
 
 
 def views(snapshot: SystemSnapshot) -> dict:
-    planned = MappingProxyType({"M-EGRESS-CONTROL": frozenset({2}), "M-ZERO-TRUST-SEGMENT": None})
-    return standard_views(implied=implied_controls(snapshot), implemented=MappingProxyType({}), planned=planned)
+    planned = MappingProxyType({"M-EGRESS": Coverage(assets=frozenset({2})), "M-LEAST": None})
+    implied = implied_controls(snapshot, {c.code for c in LIBRARY.controls})
+    return standard_views(implied=implied, implemented=MappingProxyType({}), planned=planned)
 
 
-def test_crown_jewels_are_weights_adapters_and_criticality_5_most_important_first() -> None:
-    assert [a.name for a in crown_jewels(shop())] == ["Vault", "Weights", "Adapter"]
-
-
-def test_each_hop_lists_the_controls_in_force_on_the_asset_it_enters_and_the_planned_ones() -> None:
+def report(attackers=(ANON, INSIDER), **kw):  # type: ignore[no-untyped-def]
     snapshot = shop()
     v = views(snapshot)
-    report = attack_path_report(snapshot, (ANON,), current=v["current"], projected=v["projected"])
-    weights = next(p for p in report.pairs if p["target"]["name"] == "Weights")
+    graph, runs, order = current_paths_view(snapshot, LIBRARY, attackers, v["current"])
+    return attack_path_report(snapshot, graph, runs, order, current=v["current"], projected=v["projected"], **kw), order
+
+
+def test_jewels_come_in_order_of_expected_loss() -> None:
+    _, order = report()
+    assert order == [4, 5]
+
+
+def test_each_hop_names_its_technique_and_the_controls_on_what_it_enters() -> None:
+    rep, _ = report((ANON,))
+    weights = next(p for p in rep.pairs if p["target"]["name"] == "Weights")
     best = weights["paths"][0]
-    assert [h["to"]["name"] for h in best["hops"]] == ["API", "Store", "Weights"]
     assert best["entry"] == {"id": None, "name": "Internet"}
-    assert [h["via"] for h in best["hops"]] == ["internet exposure", "flow", "content of its host"]
-    store_hop = best["hops"][1]
-    assert store_hop["flow"] == {"id": 10, "name": "Load"}
-    assert {"M-API-AUTHN", "M-EXTRACTION-MONITOR"} <= set(store_hop["controls"])  # sso + monitored
-    assert store_hop["planned"] == ["M-EGRESS-CONTROL", "M-ZERO-TRUST-SEGMENT"]
-    assert best["hops"][0]["controls"] == []  # the anonymous API has nothing in force
-    assert best["hops"][0]["planned"] == ["M-ZERO-TRUST-SEGMENT"]  # system-wide plan
-    assert math.isclose(math.prod(h["probability"] for h in best["hops"]), best["probability"], rel_tol=1e-4)
+    assert [h["to"]["name"] for h in best["hops"]] == ["Open bucket", "Weights"]
+    assert [h["via"] for h in best["hops"]] == ["T-OPEN", "T-EXFIL"]
+    assert best["probability"] == pytest.approx(0.9 * 0.8)
     assert weights["probability"] == best["probability"]
 
 
-def test_a_reverse_move_along_a_bidirectional_flow_is_named_so() -> None:
+def test_an_insiders_route_starts_with_their_own_access() -> None:
+    rep, _ = report((INSIDER,))
+    adapter = next(p for p in rep.pairs if p["target"]["name"] == "Adapter")
+    best = adapter["paths"][0]
+    assert best["hops"][-1]["via"] in ("T-EXFIL", "T-INSIDER")
+    assert best["probability"] == pytest.approx(0.8)
+
+
+def test_the_best_route_is_the_engines_route() -> None:
+    """The report and the risk are one graph: the best path's probability is the route the risk
+    is priced from."""
     snapshot = shop()
     v = views(snapshot)
-    report = attack_path_report(snapshot, (INSIDER,), current=v["current"], projected=v["projected"])
-    vault = next(p for p in report.pairs if p["target"]["name"] == "Vault")
-    assert vault["paths"][0]["entry"]["name"] == "Laptop"
-    assert vault["paths"][0]["assets"] == ["Store", "Vault"]
-    assert vault["paths"][0]["flows"] == ["Sync", "Secrets"]
+    r = compute_risk(snapshot, LIBRARY, (ANON, INSIDER), v, seed=1, draws=500)
+    rep, _ = report()
+    for pair in rep.pairs:
+        route = r.routes[(pair["profile"]["id"], pair["target"]["id"])]
+        assert pair["probability"] == pytest.approx(route.probability, rel=1e-6)
 
 
-def test_the_drawing_carries_the_same_paths_and_controls_as_the_table() -> None:
+def test_k_routes_are_yens_paths_most_probable_first() -> None:
     snapshot = shop()
-    v = views(snapshot)
-    report = attack_path_report(snapshot, (ANON, INSIDER), current=v["current"], projected=v["projected"], k=3)
-    listed = [
-        (p["profile"]["name"], p["target"]["id"], path["probability"]) for p in report.pairs for path in p["paths"]
-    ]
-    drawn = [(d.profile_name, d.target_id, d.probability) for d in report.drawn]
-    assert [(n, t) for n, t, _ in listed] == [(n, t) for n, t, _ in drawn]
-    assert all(math.isclose(a[2], b[2], rel_tol=1e-5) for a, b in zip(listed, drawn, strict=True))
-    assert {d.hops[0].source_id for d in report.drawn if d.profile_name == "anon"} == {None}  # the Internet
-    assert {d.hops[0].source_id for d in report.drawn if d.profile_name == "insider"} == {3}  # its laptop
-    hop_controls = {c for d in report.drawn for h in d.hops for c in h.controls}
-    assert "M-EGRESS-CONTROL" not in hop_controls, "only controls in force are drawn, not planned ones"
+    graph, runs, _ = current_paths_view(snapshot, LIBRARY, (ANON,), views(snapshot)["current"])
+    routes = k_routes(graph, runs[0], graph.thefts.jewels.index[4], 5)
+    weights = [p * float(graph.thefts.fraction[i]) for p, _, i in routes]
+    assert weights == sorted(weights, reverse=True)
+    assert len({tuple(n) for _, n, _ in routes}) == len(routes)
+    assert all(0 < p <= 1 and math.isfinite(p) for p, _, _ in routes)
+    assert nx.__version__
 
 
-def test_caps_and_deadline_are_counted_in_the_summary() -> None:
-    snapshot = shop()
-    current = merge()
-    capped = attack_path_report(snapshot, (ANON, INSIDER), current=current, projected=current, max_targets=2)
-    assert {p["target"]["name"] for p in capped.pairs} == {"Vault", "Weights"}
-    assert capped.summary == {
-        "k": 5,
-        "crown_jewels": 3,
-        "targets": 2,
-        "profiles": 2,
-        "pairs": 4,
-        "pairs_cut_by_time_limit": 0,
-        "paths": sum(len(p["paths"]) for p in capped.pairs),
-    }
-    late = attack_path_report(snapshot, (ANON,), current=current, projected=current, deadline=time.monotonic() - 1)
-    assert late.pairs == [] and late.summary["pairs_cut_by_time_limit"] == 3
+def test_the_drawing_shows_the_listed_routes() -> None:
+    rep, _ = report()
+    assert len(rep.drawn) == rep.summary["paths"]
+    for drawn in rep.drawn:
+        assert drawn.hops and drawn.hops[-1].target_id == drawn.target_id
 
 
-def test_best_pairs_orders_by_probability_and_drops_unreached_pairs() -> None:
-    pairs = [
-        {"profile": {"name": "b"}, "target": {"name": "x"}, "probability": 0.2, "paths": [{}]},
-        {"profile": {"name": "a"}, "target": {"name": "y"}, "probability": 0.0, "paths": []},
-        {"profile": {"name": "a"}, "target": {"name": "x"}, "probability": 0.2, "paths": [{}]},
-        {"profile": {"name": "c"}, "target": {"name": "z"}, "probability": 0.5, "paths": [{}]},
-    ]
-    assert [(p["profile"]["name"], p["target"]["name"]) for p in best_pairs(pairs, 10)] == [
-        ("c", "z"),
-        ("a", "x"),
-        ("b", "x"),
-    ]
-    assert len(best_pairs(pairs, 1)) == 1
+def test_a_deadline_cuts_pairs_and_says_so() -> None:
+    rep, _ = report(deadline=time.monotonic() - 1)
+    assert rep.pairs == [] and rep.summary["pairs_cut_by_time_limit"] == 4
+
+
+def test_best_pairs_rank_by_probability() -> None:
+    rep, _ = report()
+    ranked = best_pairs(rep.pairs, 10)
+    assert [float(p["probability"]) for p in ranked] == sorted((float(p["probability"]) for p in ranked), reverse=True)
