@@ -31,7 +31,7 @@ def test_threat_list_filters_by_stride_and_asset_kind(client_as, owner: Any, lib
     spoofing = client.get("/library/threats/?stride=S").content.decode()
     assert "T-APIKEY-ABUSE" in spoofing and "T-TRANSIT-INTERCEPT" not in spoofing
     by_kind = client.get("/library/threats/?kind=inference_endpoint").content.decode()
-    assert "T-EXTRACT-API" in by_kind and "T-PHYSICAL-ACCESS" not in by_kind
+    assert "T-EXTRACT-API" in by_kind and "T-EDGE-UNPACK" not in by_kind
 
 
 def test_threat_list_filters_by_atlas_tactic(client_as, owner: Any, library: None) -> None:
@@ -52,7 +52,24 @@ def test_unknown_filter_values_are_ignored_not_errors(client_as, owner: Any, lib
 def test_threat_detail_shows_references_controls_and_evidence(client_as, owner: Any, library: None) -> None:
     page = client_as("owner").get("/library/threats/T-EXTRACT-API/").content.decode()
     assert "AML.T0024.002" in page and "Extract AI Model" in page  # ATLAS name resolved
-    assert "ML05:2023" in page and "M-RATE-QUOTA" in page and "model_extraction" in page
+    assert "ML05:2023" in page and "M-ACCOUNT-INTEGRITY" in page and "ai_specific · model_extraction" in page
+    # library v2: role, actors, where it is tried from, and how the loss is priced
+    assert "<td>Theft: turns a position into the loss of a jewel</td>" in page
+    assert '<span class="tag">external</span><span class="tag">insider</span>' in page
+    assert (
+        "theft of the served jewels, priced at their replication value (a functional clone); query goal: clone" in page
+    )
+    assert "0.30 · 0.30 · 0.30 · 0.21 · 0.15" in page  # M-ACCOUNT-INTEGRITY (SL3) weaker against OC4 and OC5
+
+
+def test_threat_detail_shows_an_enablers_boosts_and_an_empty_rand_list(client_as, owner: Any, library: None) -> None:
+    page = client_as("owner").get("/library/threats/T-UNAUDITED-ACCESS/").content.decode()
+    assert 'href="/library/threats/T-BULK-EGRESS/">T-BULK-EGRESS</a>' in page
+    assert "multiplied by up to 1 + 0.30" in page and "none (RAND names no vector for it)" in page
+    assert "Success of one try" not in page
+    zero_day = client_as("owner").get("/library/threats/T-ZERO-DAY/").content.decode()
+    assert '<span class="tag">network</span><span class="tag">payload</span>' in zero_day
+    assert "running_unauthorized_code · zero_days_at_scale" in zero_day
 
 
 def test_library_pages_showing_atlas_names_carry_mitre_attribution(client_as, owner: Any, library: None) -> None:
@@ -77,12 +94,15 @@ def test_control_pages_list_threats_it_reduces(client_as, owner: Any, library: N
     client = client_as("owner")
     assert "M-RATE-QUOTA" in client.get("/library/controls/").content.decode()
     detail = client.get("/library/controls/M-RATE-QUOTA/").content.decode()
-    assert "T-EXTRACT-API" in detail
+    assert "T-COST-HARVEST" in detail and "T-EXTRACT-API" not in detail  # extraction: through the budget
+    assert "multiplied by 0.70 per OC level above 2" in detail and "per covered asset or flow" in detail
+    transit = client.get("/library/controls/M-ENCRYPT-TRANSIT/").content.decode()
+    assert "data flows" in transit
 
 
 def test_findings_page_lists_findings_with_explanations(client_as, exposed_api: System) -> None:
     page = client_as("viewer").get(f"/systems/{exposed_api.slug}/findings/").content.decode()
-    assert "T-EXTRACT-API" in page and "Chat API" in page and "internet_facing is true" in page
+    assert "T-EXTRACT-API" in page and "Chat API" in page and "model_class is not llm (it is classifier)" in page
 
 
 def test_outsider_gets_404_on_findings_page_and_api(client_as, api_client, outsider: Any, exposed_api: System) -> None:
@@ -107,9 +127,21 @@ def test_library_api_lists_threats_and_controls(api_client, viewer: Any, library
     assert threats["count"] >= 32
     one = api_client.get("/api/v1/library/threats/T-EXTRACT-API/").json()
     assert one["stride"] == ["I"] and "AML.T0024.002" in one["atlas_ids"]
-    assert {c["control"] for c in one["controls"]} >= {"M-RATE-QUOTA"}
+    assert {c["control"] for c in one["controls"]} >= {"M-ACCOUNT-INTEGRITY"}
+    assert (one["role"], one["actors"], one["positions"], one["loss_form"], one["loss_value"]) == (
+        "theft",
+        ["external", "insider", "supplier"],
+        ["query"],
+        "theft",
+        "replication",
+    )
+    assert one["rand_vectors"] == [{"category": "ai_specific", "vector": "model_extraction"}]
+    integrity = next(c for c in one["controls"] if c["control"] == "M-ACCOUNT-INTEGRITY")
+    assert integrity["on"] == "any" and integrity["effectiveness_by_oc"] == pytest.approx([0.3, 0.3, 0.3, 0.21, 0.147])
     controls = api_client.get("/api/v1/library/controls/").json()
     assert controls["count"] >= 26
+    transit = next(c for c in controls["results"] if c["code"] == "M-ENCRYPT-TRANSIT")
+    assert (transit["flows"], transit["pricing"], transit["capability_decay"]) == (True, "per_element", "0.900")
     filtered = api_client.get("/api/v1/library/threats/?stride=S").json()
     assert all("S" in t["stride"] for t in filtered["results"])
 

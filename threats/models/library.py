@@ -16,8 +16,18 @@ class TargetType(models.TextChoices):
     FLOW = "flow", "Data flow"
 
 
+class ThreatRole(models.TextChoices):
+    ACCESS = "access", "Access"
+    THEFT = "theft", "Theft"
+    ENABLER = "enabler", "Enabler"
+
+
 class ThreatTemplate(models.Model):
-    """One way a model (or what leads to it) gets stolen, with its applicability rule."""
+    """One way a model (or what leads to it) gets stolen, with its applicability rule.
+
+    The columns mirror the v2 entry (``docs/library-format.md``) for pages, filters and the API;
+    ``definition`` keeps the entry itself, which the engines read back.
+    """
 
     code = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
@@ -25,8 +35,21 @@ class ThreatTemplate(models.Model):
     stride = models.CharField(max_length=6, help_text="STRIDE letters, e.g. 'SI'.")
     atlas_ids = models.JSONField(default=list)
     owasp_ids = models.JSONField(default=list)
-    rand_category = models.CharField(max_length=40)
-    rand_vector = models.CharField(max_length=60)
+    # The first RAND vector, for one-line summaries; ``rand_vectors`` holds them all.
+    rand_category = models.CharField(max_length=40, blank=True, default="")
+    rand_vector = models.CharField(max_length=60, blank=True, default="")
+    rand_vectors = models.JSONField(default=list, help_text="RAND vectors: [{category, vector}], may be empty.")
+    role = models.CharField(max_length=8, choices=ThreatRole.choices, default=ThreatRole.ACCESS)
+    actors = models.JSONField(default=list, help_text="Actor types that can realise it.")
+    position = models.CharField(max_length=16, default="", help_text="The first of positions.")
+    positions = models.JSONField(default=list, help_text="Where the attacker must stand to try it.")
+    loss_form = models.CharField(max_length=8, blank=True, default="", help_text="theft, compute or '' (no loss).")
+    loss_yields = models.CharField(max_length=16, blank=True, default="")
+    loss_value = models.CharField(max_length=12, blank=True, default="")
+    loss_fraction = models.FloatField(null=True, blank=True, help_text="Only with loss_value 'fraction'.")
+    query_goal = models.CharField(max_length=12, blank=True, default="")
+    boosts = models.JSONField(default=list, help_text="Enablers: the techniques they boost on the same target.")
+    boost = models.FloatField(default=0.0)
     target = models.CharField(max_length=8, choices=TargetType.choices)
     asset_kinds = models.JSONField(default=list)
     rule = models.JSONField()
@@ -49,6 +72,11 @@ class ThreatTemplate(models.Model):
     @property
     def stride_letters(self) -> list[str]:
         return list(self.stride)
+
+    @property
+    def rand_labels(self) -> list[str]:
+        """``category · vector`` for each RAND vector, in library order."""
+        return [f"{v['category']} · {v['vector']}" for v in self.rand_vectors]
 
 
 class LibraryState(models.Model):

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 
 from mitigations.models import Control, ThreatControl
-from threats.engine.library import SAFE_LOADER, Library, LibraryError, load_library
+from threats.engine.library import SAFE_LOADER, ControlDef, Library, LibraryError, ThreatDef, load_library
 from threats.models import LibraryState, ThreatTemplate
 from threats.services.atlas import ShippedLoad, atlas_load_shipped
 
@@ -52,19 +52,34 @@ def _hash(entry: Any) -> str:
     return hashlib.sha256(json.dumps(entry, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _threat_fields(entry: dict[str, Any], version: str) -> dict[str, Any]:
+def _threat_fields(entry: dict[str, Any], threat: ThreatDef, version: str) -> dict[str, Any]:
+    """The row of one threat: the entry verbatim, plus the v2 fields as columns (from the parsed
+    record, so defaults such as a loss's value are filled in the same way the engines see them)."""
+    loss = threat.loss
     return {
-        "name": entry["name"],
-        "description": entry["description"],
-        "stride": "".join(entry["stride"]),
-        "atlas_ids": list(entry["atlas"]),
-        "owasp_ids": list(entry["owasp"]),
-        "rand_category": entry["rand"]["category"],
-        "rand_vector": entry["rand"]["vector"],
-        "target": entry["target"],
+        "name": threat.name,
+        "description": threat.description,
+        "stride": "".join(threat.stride),
+        "atlas_ids": list(threat.atlas),
+        "owasp_ids": list(threat.owasp),
+        "rand_category": threat.rand_category,
+        "rand_vector": threat.rand_vector,
+        "rand_vectors": [{"category": category, "vector": vector} for category, vector in threat.rand],
+        "role": threat.role,
+        "actors": sorted(threat.actors),
+        "position": threat.position,
+        "positions": list(threat.positions),
+        "loss_form": loss.form if loss else "",
+        "loss_yields": loss.yields if loss else "",
+        "loss_value": loss.value if loss and loss.form == "theft" else "",
+        "loss_fraction": loss.fraction if loss and loss.value == "fraction" else None,
+        "query_goal": threat.query_goal,
+        "boosts": list(threat.boosts),
+        "boost": threat.boost,
+        "target": threat.target,
         "asset_kinds": list(entry.get("asset_kinds") or []),
         "rule": entry["rule"],
-        "base_probability": entry["base_probability"],
+        "base_probability": dict(threat.base_probability),
         "definition": entry,
         "library_version": version,
         "content_hash": _hash(entry),
@@ -72,24 +87,32 @@ def _threat_fields(entry: dict[str, Any], version: str) -> dict[str, Any]:
     }
 
 
-def _control_fields(entry: dict[str, Any], version: str) -> dict[str, Any]:
-    cost = entry["cost"]
+def _control_fields(entry: dict[str, Any], control: ControlDef, version: str) -> dict[str, Any]:
     return {
-        "name": entry["name"],
-        "description": entry["description"],
-        "type": entry["type"],
-        "cost_one_off_min": Decimal(str(cost["one_off"][0])),
-        "cost_one_off_max": Decimal(str(cost["one_off"][1])),
-        "cost_yearly_min": Decimal(str(cost["yearly"][0])),
-        "cost_yearly_max": Decimal(str(cost["yearly"][1])),
-        "atlas_mitigation_ids": list(entry.get("atlas_mitigations") or []),
-        "rand_sl": entry["rand_sl"],
+        "name": control.name,
+        "description": control.description,
+        "type": control.type,
+        "cost_one_off_min": Decimal(str(control.cost_one_off[0])),
+        "cost_one_off_max": Decimal(str(control.cost_one_off[1])),
+        "cost_yearly_min": Decimal(str(control.cost_yearly[0])),
+        "cost_yearly_max": Decimal(str(control.cost_yearly[1])),
+        "atlas_mitigation_ids": list(control.atlas_mitigations),
+        "rand_sl": control.rand_sl,
         "asset_kinds": list(entry.get("asset_kinds") or []),
+        "pricing": control.pricing,
+        "capability_decay": Decimal(str(control.capability_decay)).quantize(Decimal("0.001")),
+        "flows": control.flows,
         "definition": entry,
         "library_version": version,
         "content_hash": _hash(entry),
         "active": True,
     }
+
+
+def _nominal(raw: Any) -> Decimal:
+    """The effectiveness as the library states it: the number, or the largest per-OC figure."""
+    value = max(raw.values()) if isinstance(raw, dict) else raw
+    return Decimal(str(value)).quantize(Decimal("0.001"))
 
 
 def _upsert(model: type[Any], rows: dict[str, dict[str, Any]], report: SeedReport, key: str) -> dict[str, Any]:
@@ -114,21 +137,28 @@ def _upsert(model: type[Any], rows: dict[str, dict[str, Any]], report: SeedRepor
 
 
 def _sync_links(
-    threat_entries: list[dict[str, Any]], threats: dict[str, Any], controls: dict[str, Any], report: SeedReport
+    threat_entries: list[dict[str, Any]],
+    library: Library,
+    threats: dict[str, Any],
+    controls: dict[str, Any],
+    report: SeedReport,
 ) -> None:
     existing = {(link.threat_id, link.control_id): link for link in ThreatControl.objects.all()}
+    parsed = {t.code: {tc.control: tc for tc in t.controls} for t in library.threats}
     wanted: set[tuple[int, int]] = set()
     for entry in threat_entries:
         threat = threats[entry["code"]]
-        for ref in entry["controls"]:
+        for ref in entry.get("controls") or []:
             control = controls[ref["control"]]
+            link_def = parsed[entry["code"]][ref["control"]]
             pair = (threat.pk, control.pk)
             wanted.add(pair)
-            evidence = ref.get("evidence") or {}
             values = {
-                "effectiveness": Decimal(str(ref["effectiveness"])),
-                "evidence_source": str(evidence.get("source", ""))[:300],
-                "evidence_figure": str(evidence.get("figure", "")),
+                "effectiveness": _nominal(ref["effectiveness"]),
+                "effectiveness_by_oc": [round(e, 6) for e in link_def.effectiveness],
+                "on": link_def.on,
+                "evidence_source": link_def.evidence_source[:300],
+                "evidence_figure": link_def.evidence_figure,
             }
             link = existing.get(pair)
             if link is None:
@@ -156,16 +186,21 @@ def library_seed(*, threats_text: bytes | str | None = None, controls_text: byte
     threat_doc = yaml.load(threats_text, Loader=SAFE_LOADER)  # noqa: S506 - validated, safe loader
     control_doc = yaml.load(controls_text, Loader=SAFE_LOADER)  # noqa: S506
     report = SeedReport(version=library.version)
+    control_defs = {c.code: c for c in library.controls}
+    threat_defs = {t.code: t for t in library.threats}
     controls = _upsert(
-        Control, {e["code"]: _control_fields(e, library.version) for e in control_doc["controls"]}, report, "controls"
+        Control,
+        {e["code"]: _control_fields(e, control_defs[e["code"]], library.version) for e in control_doc["controls"]},
+        report,
+        "controls",
     )
     threats = _upsert(
         ThreatTemplate,
-        {e["code"]: _threat_fields(e, library.version) for e in threat_doc["threats"]},
+        {e["code"]: _threat_fields(e, threat_defs[e["code"]], library.version) for e in threat_doc["threats"]},
         report,
         "threats",
     )
-    _sync_links(threat_doc["threats"], threats, controls, report)
+    _sync_links(threat_doc["threats"], library, threats, controls, report)
     state, _ = LibraryState.objects.get_or_create(key="default", defaults={"version": library.version})
     counts = {"version": library.version, "threat_count": len(library.threats), "control_count": len(library.controls)}
     if any(getattr(state, k) != v for k, v in counts.items()):
