@@ -1,4 +1,8 @@
-"""How much of ATLAS, RAND and OWASP the installed library covers (read only)."""
+"""How much of ATLAS, RAND and OWASP the installed library covers (read only).
+
+RAND is reported per attack vector (the 38 of RR-A2849-1, Table 5.1), since a threat may map
+several and a category counts as covered long before all its vectors are.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +25,28 @@ class TacticCoverage:
 
 
 @dataclass
+class RandVectorCoverage:
+    category: str
+    vector: str
+    threats: list[str]  # the active threats that map it; empty when none does
+
+
+@dataclass
 class CoverageReport:
     tactics: list[TacticCoverage]
-    rand_covered: dict[str, list[str]]  # category -> threat codes
-    rand_missing: list[str]
+    rand_vectors: list[RandVectorCoverage]  # all 38, by category then vector
+    rand_covered: dict[str, list[str]]  # category -> threat codes mapping any of its vectors
+    rand_missing: list[str]  # categories no threat maps
     owasp_covered: dict[str, list[str]]
     owasp_missing: list[str]
+
+    @property
+    def rand_vectors_mapped(self) -> int:
+        return sum(1 for v in self.rand_vectors if v.threats)
+
+    @property
+    def rand_vectors_missing(self) -> list[str]:
+        return [f"{v.category}/{v.vector}" for v in self.rand_vectors if not v.threats]
 
 
 def library_coverage() -> CoverageReport:
@@ -52,14 +72,25 @@ def library_coverage() -> CoverageReport:
                 entry.unmapped.append((technique.atlas_id, technique.name))
         tactics.append(entry)
     tactics.sort(key=lambda t: COVERAGE_TACTICS.index(t.tactic_id))
+    by_vector: dict[tuple[str, str], list[str]] = {}
     rand: dict[str, list[str]] = {}
     owasp: dict[str, list[str]] = {}
     for threat in threats:
-        rand.setdefault(threat.rand_category, []).append(threat.code)
+        for entry in threat.rand_vectors:
+            by_vector.setdefault((entry["category"], entry["vector"]), []).append(threat.code)
+            codes = rand.setdefault(entry["category"], [])
+            if threat.code not in codes:
+                codes.append(threat.code)
         for owasp_id in threat.owasp_ids:
             owasp.setdefault(owasp_id, []).append(threat.code)
+    vectors = [
+        RandVectorCoverage(category, vector, by_vector.get((category, vector), []))
+        for category in sorted(RAND_VECTORS)
+        for vector in sorted(RAND_VECTORS[category])
+    ]
     return CoverageReport(
         tactics=tactics,
+        rand_vectors=vectors,
         rand_covered=dict(sorted(rand.items())),
         rand_missing=sorted(set(RAND_VECTORS) - set(rand)),
         owasp_covered={k: owasp[k] for k in OWASP_IDS if k in owasp},
