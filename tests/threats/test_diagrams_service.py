@@ -50,7 +50,17 @@ def modelled(system: System, owner: Any, library: None) -> System:
         authentication="none",
     )
     store = asset_save(actor=owner, system=system, name="Bucket", kind="object_store", authentication="sso")
-    asset_save(actor=owner, system=system, name="Weights", kind="model_weights", hosted_on=store, criticality=5)
+    asset_save(
+        actor=owner,
+        system=system,
+        name="Weights",
+        kind="model_weights",
+        stored_on=[store],
+        criticality=5,
+        value_min=1_000_000,
+        value_likely=2_000_000,
+        value_max=5_000_000,
+    )
     flow_save(actor=owner, system=system, name="Load", source=api, target=store, protocol="s3")
     system.refresh_from_db()
     return system
@@ -190,7 +200,7 @@ def test_a_5000_asset_system_renders_capped_within_the_time_limit(owner: Any, te
     assert attack.state == DiagramState.READY and attack.summary["nodes"] <= diagrams_service.ATTACK_MAX_NODES + 1
     assert attack.summary["edges"] <= diagrams_service.ATTACK_MAX_EDGES
     summary = SystemAttackPaths.objects.get(system=big).summary
-    assert summary["crown_jewels"] > summary["targets"] == diagrams_service.MAX_TARGETS
+    assert summary["jewels"] > summary["targets"] == diagrams_service.MAX_TARGETS
     assert Job.objects.get(pk=outcome.job_id).status == JobStatus.SUCCEEDED
 
 

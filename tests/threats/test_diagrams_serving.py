@@ -47,7 +47,17 @@ def drawn(system: System, owner: Any, library: None) -> System:
         actor=owner, system=system, name="Chat API", kind="inference_endpoint", zone=internet, internet_facing=True
     )
     store = asset_save(actor=owner, system=system, name="Bucket", kind="object_store")
-    asset_save(actor=owner, system=system, name="Weights", kind="model_weights", hosted_on=store, criticality=5)
+    asset_save(
+        actor=owner,
+        system=system,
+        name="Weights",
+        kind="model_weights",
+        stored_on=[store],
+        criticality=5,
+        value_min=1_000_000,
+        value_likely=2_000_000,
+        value_max=5_000_000,
+    )
     flow_save(actor=owner, system=system, name="Load", source=api, target=store)
     _render(system)
     return system
@@ -176,7 +186,7 @@ def test_attack_paths_api_lists_paths_per_profile_and_target_with_freshness(
     best = pair["paths"][0]
     assert best["entry"]["name"] == "Internet" and best["assets"] == ["Chat API", "Bucket", "Weights"]
     assert best["flows"] == ["Load"] and best["probability"] == pair["probability"] > 0
-    assert all({"from", "to", "via", "probability", "factors", "controls", "planned"} <= set(h) for h in best["hops"])
+    assert all({"from", "to", "via", "probability", "techniques", "controls", "planned"} <= set(h) for h in best["hops"])
     asset_save(actor=owner, system=drawn, asset=drawn.assets.get(name="Bucket"), monitored=True)
     stale = api_client.get(f"/api/v1/systems/{drawn.slug}/attack-paths/").json()
     assert stale["fresh"] is False and stale["state"] == "rendering" and stale["computed_version"] < stale["version"]
@@ -211,7 +221,8 @@ def test_hostile_names_reach_the_served_svg_only_as_text(
     )
     for n, name in enumerate(HOSTILE[1:], start=1):
         kind = "model_weights" if n == len(HOSTILE) - 1 else "object_store"
-        current = asset_save(actor=owner, system=system, name=name, kind=kind, criticality=5)
+        worth = {"value_min": 1e6, "value_likely": 2e6, "value_max": 5e6} if kind == "model_weights" else {}
+        current = asset_save(actor=owner, system=system, name=name, kind=kind, criticality=5, **worth)
         flow_save(actor=owner, system=system, name=HOSTILE[-n], source=previous, target=current, protocol=HOSTILE[n])
         previous = current
     profile = system.attackers.get(name="Anonymous API user")

@@ -45,7 +45,7 @@ _KIND_GROUPS = (
     ("cylinder", "#eaf2f8", "object_store vector_store secrets_store"),
     ("folder", "#e8f8f5", "model_registry container_registry model_hub code_repository package_source"),
     ("box3d", "#ebedef", "training_cluster gpu_host workstation edge_device"),
-    ("component", "#f4ecf7", "inference_endpoint api_gateway ai_agent mlops_service notebook ci_pipeline"),
+    ("component", "#f4ecf7", "inference_endpoint api_gateway ai_agent agent_tool mlops_service notebook ci_pipeline"),
     ("component", "#f4ecf7", "identity_provider monitoring"),
     ("ellipse", "#fef9e7", "human_role"),
     ("box", "#fbeee6", "external_service"),

@@ -5,8 +5,9 @@ checkpoints, adapters, data sets, embeddings, system prompts, or anything else a
 value. A data jewel lives on its copy holders: the stores or hosts that keep a persistent copy
 (``stored_on``, first = system of record) and the hosts that hold it in memory while in use
 (``loaded_on``). A data asset that names no copy but is ``hosted_on`` something is stored there
-(the v1 meaning); one that names nothing at all lives at its own node, so that an older model
-without copies still prices its jewels. A non-data asset with a value is its own copy.
+(the v1 meaning); one that names nothing but is drawn with flows to or from other assets is kept
+where those flows end (an older model drew the data as a node wired to its store); one with
+neither lives at its own node. A non-data asset with a value is its own copy.
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ class Placement:
 def placement(snapshot: SystemSnapshot) -> Placement:
     """Index copies, serving and training relations; ids outside the snapshot are ignored."""
     ids = {a.id for a in snapshot.assets}
+    kinds = {a.id: a.kind for a in snapshot.assets}
+    wired: dict[int, list[int]] = {}
+    for flow in snapshot.flows:
+        for data, other in ((flow.source_id, flow.target_id), (flow.target_id, flow.source_id)):
+            if kinds.get(data) in DATA_KINDS and other in ids and kinds.get(other) not in DATA_KINDS:
+                wired.setdefault(data, []).append(other)
     stored: dict[int, list[int]] = {}
     loaded: dict[int, list[int]] = {}
     secondary: dict[int, set[int]] = {}
@@ -65,6 +72,8 @@ def placement(snapshot: SystemSnapshot) -> Placement:
     for asset in snapshot.assets:
         holders = [h for h in stored_copies(asset) if h in ids and h != asset.id]
         in_memory = [h for h in asset.loaded_on if h in ids and h != asset.id]
+        if not holders and not in_memory and asset.id in wired:
+            holders = sorted(set(wired[asset.id]))
         for position, holder in enumerate(holders):
             stored.setdefault(holder, []).append(asset.id)
             if position > 0:

@@ -82,10 +82,19 @@ def attack_path_report(
             target = view.assets[jewel_id]
             pairs.append(
                 {
-                    "profile": {"id": run.attacker.id, "name": run.attacker.name, "capability": run.attacker.capability},
-                    "target": {"id": target.id, "name": target.name, "kind": target.kind, "criticality": target.criticality},
+                    "profile": {
+                        "id": run.attacker.id,
+                        "name": run.attacker.name,
+                        "capability": run.attacker.capability,
+                    },
+                    "target": {
+                        "id": target.id,
+                        "name": target.name,
+                        "kind": target.kind,
+                        "criticality": target.criticality,
+                    },
                     "probability": _round(routes[0][0]),
-                    "paths": [view.path_json(p, nodes, theft) for p, nodes, theft in routes],
+                    "paths": [view.path_json(p, nodes, theft, run) for p, nodes, theft in routes],
                 }
             )
             drawn.extend(view.drawn(run.attacker.name, jewel_id, p, nodes) for p, nodes, _ in routes)
@@ -138,7 +147,9 @@ def k_routes(graph: ViewGraph, run: ProfileRun, jewel: int, k: int) -> list[tupl
 class _Hops:
     """Names, controls and the moves between nodes, looked up once per report."""
 
-    def __init__(self, snapshot: SystemSnapshot, graph: ViewGraph, current: ControlsInForce, projected: ControlsInForce):
+    def __init__(
+        self, snapshot: SystemSnapshot, graph: ViewGraph, current: ControlsInForce, projected: ControlsInForce
+    ):
         self.graph = graph
         self.assets = {a.id: a for a in snapshot.assets}
         self.zones = {z.id: z.name for z in snapshot.zones}
@@ -146,6 +157,7 @@ class _Hops:
         self.current = codes_by_asset(current)
         self.projected = codes_by_asset(projected)
         self.moves = pair_moves(graph)
+        self.pairs = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(graph.pair_src, graph.pair_dst, strict=True))}
 
     def asset_of(self, node: int) -> int | None:
         kind, ident = self.graph.label(node)
@@ -172,9 +184,12 @@ class _Hops:
                 return {"id": flow.id, "name": flow.name}
         return None
 
-    def _hop(self, a: int, b: int) -> dict[str, Any]:
+    def _hop(self, a: int, b: int, run: ProfileRun) -> dict[str, Any]:
         g = self.graph
-        techniques = [g.findings[int(g.move_finding[m])].key[0] for m in self.moves.get((a, b), [])]
+        techniques = [
+            g.findings[int(g.move_finding[m])].key[0] for m in self.moves.get((a, b), []) if run.move_q[m] > 0
+        ]
+        pair = self.pairs.get((a, b))
         to_asset = self.asset_of(b)
         controls, planned = self.controls(to_asset) if to_asset is not None else ([], [])
         return {
@@ -182,14 +197,15 @@ class _Hops:
             "to": {"id": to_asset, "name": self.name(b)},
             "via": ", ".join(techniques) or "structural move",
             "techniques": techniques,
+            "probability": _round(float(run.pair_q[pair])) if pair is not None else 0.0,
             "flow": self._flow(self.asset_of(a), to_asset),
             "controls": controls,
             "planned": planned,
         }
 
-    def path_json(self, probability: float, nodes: list[int], instance: int) -> dict[str, Any]:
+    def path_json(self, probability: float, nodes: list[int], instance: int, run: ProfileRun) -> dict[str, Any]:
         g = self.graph
-        hops = [self._hop(a, b) for a, b in zip(nodes, nodes[1:], strict=False)]
+        hops = [self._hop(a, b, run) for a, b in zip(nodes, nodes[1:], strict=False)]
         theft = g.findings[int(g.thefts.finding[instance])].key[0]
         jewel = g.thefts.jewels.ids[int(g.thefts.jewel[instance])]
         hops.append(
@@ -198,6 +214,7 @@ class _Hops:
                 "to": {"id": jewel, "name": self.assets[jewel].name},
                 "via": theft,
                 "techniques": [theft],
+                "probability": _round(float(g.thefts.success[instance, run.oc])),
                 "flow": None,
                 "controls": self.controls(jewel)[0],
                 "planned": self.controls(jewel)[1],
