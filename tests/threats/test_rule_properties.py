@@ -170,7 +170,10 @@ threats:
   - code: T-EXTRACT
     name: Extraction
     stride: [I]
-    rand: {category: ai_specific, vector: model_extraction}
+    rand: [{category: ai_specific, vector: model_extraction}]
+    role: access
+    actors: [external]
+    position: network
     target: asset
     asset_kinds: [inference_endpoint, api_gateway, ai_agent]
     rule: {all: [{attr: reachable_from_internet, eq: true}, {attr: output_granularity, ne: label}]}
@@ -178,7 +181,10 @@ threats:
   - code: T-INSIDER
     name: Insider copies weights
     stride: [I]
-    rand: {category: human_intelligence, vector: approved_access_insider}
+    rand: [{category: human_intelligence, vector: approved_access_insider}]
+    role: access
+    actors: [external]
+    position: network
     target: asset
     asset_kinds: [model_weights, checkpoint, adapter, model_registry]
     rule: {any: [{attr: reachable_from_personnel, intersects: [contractor, vendor]}, {attr: is_crown_jewel, eq: true}]}
@@ -186,7 +192,10 @@ threats:
   - code: T-HOST
     name: Host compromise
     stride: [E]
-    rand: {category: running_unauthorized_code, vector: patched_vulnerabilities}
+    rand: [{category: running_unauthorized_code, vector: patched_vulnerabilities}]
+    role: access
+    actors: [external]
+    position: network
     target: asset
     asset_kinds: [gpu_host, object_store, training_cluster]
     rule: {all: [{attr: hosts_weights, eq: true}, {not: {attr: zone_trust, gte: 3}}]}
@@ -194,14 +203,20 @@ threats:
   - code: T-SNIFF
     name: Sniffing
     stride: [I]
-    rand: {category: nontrivial_access, vector: eavesdropping}
+    rand: [{category: nontrivial_access, vector: eavesdropping}]
+    role: access
+    actors: [external]
+    position: network
     target: flow
     rule: {any: [{attr: encrypted, eq: false}, {attr: crosses_into_lower_trust, eq: true}]}
     base_probability: {OC1: 0.1, OC2: 0.2, OC3: 0.3, OC4: 0.4, OC5: 0.5}
   - code: T-EGRESS
     name: Weights leave
     stride: [I]
-    rand: {category: bypassing_primary_security, vector: less_secure_copies}
+    rand: [{category: bypassing_primary_security, vector: less_secure_copies}]
+    role: access
+    actors: [external]
+    position: network
     target: flow
     rule: {all: [{attr: carries_kinds, intersects: [model_weights, checkpoint]}, {attr: protocol, ne: HTTPS}]}
     base_probability: {OC1: 0.1, OC2: 0.2, OC3: 0.3, OC4: 0.4, OC5: 0.5}
