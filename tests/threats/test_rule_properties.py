@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from threats.engine.facts import ASSET_ATTRIBUTES, FLOW_ATTRIBUTES, AttrSpec, derive_facts
+from threats.engine.jewels import placement
 from threats.engine.library import Library, find_threats, load_library
 from threats.engine.rules import OPERATORS, compile_condition, evaluate
 from threats.engine.snapshot import AssetData, FlowData, SystemSnapshot, ZoneData
@@ -283,12 +284,16 @@ def test_reachability_agrees_with_networkx(snapshot: SystemSnapshot) -> None:
     graph = nx.DiGraph()
     graph.add_nodes_from(a.id for a in snapshot.assets)
     for flow in snapshot.flows:
-        graph.add_edge(flow.source_id, flow.target_id)
-        if flow.bidirectional:
+        graph.add_edge(flow.source_id, flow.target_id)  # the payload's way
+        if flow.bidirectional or flow.initiator == "target":  # and from the side that opens it
             graph.add_edge(flow.target_id, flow.source_id)
     for asset in snapshot.assets:
         if asset.hosted_on_id is not None:
             graph.add_edge(asset.hosted_on_id, asset.id)
+    where = placement(snapshot)  # a holder reaches the copies it keeps
+    for held in (where.stored, where.loaded):
+        for holder, jewels in held.items():
+            graph.add_edges_from((holder, j) for j in jewels)
     trust = {z.id: z.trust_level for z in snapshot.zones}
     seeds = {a.id for a in snapshot.assets if a.internet_facing or trust.get(a.zone_id) == 0}  # type: ignore[arg-type]
     expected = set(seeds).union(*(nx.descendants(graph, s) for s in seeds))

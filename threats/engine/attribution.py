@@ -22,7 +22,8 @@ from threats.engine.evaluate import ProfileRun, route_values
 @dataclass(frozen=True, slots=True)
 class ViewRates:
     """Arrays of one view. ``cat_*``: the (jewel, share) categories of active thefts with their
-    rates; ``f_*``: per finding. Theft findings: ``tg_*`` (finding, jewel, share) groups with
+    rates (per profile: the chance that at least one of the jewel's copies is taken, each copy by
+    its likeliest theft); ``f_*``: per finding. Theft findings: ``tg_*`` (finding, jewel, share) groups with
     rates; access findings: ``acc_rate`` (attribution jewel, finding) value-weighted rates."""
 
     cat_jewel: np.ndarray
@@ -57,8 +58,13 @@ def view_rates(graph: ViewGraph, runs: Sequence[ProfileRun], jewels: np.ndarray)
     findings = len(graph.findings)
     share_key = np.round(t.fraction, 9)
     active = graph.inst_active
-    cat_keys, cat_inv = _groups(
-        np.column_stack([t.jewel[active], share_key[active]]) if active.any() else np.zeros((0, 2))
+    # Copies: the best theft at each place a jewel is kept (alternatives there: the likeliest
+    # counts), then "at least one copy is taken" across places, so every copy adds its part.
+    copy_keys, copy_inv = _groups(
+        np.column_stack([t.jewel[active], share_key[active], t.target[active]]) if active.any() else np.zeros((0, 3))
+    )
+    cat_keys, copy_cat = (
+        _groups(copy_keys[:, :2]) if len(copy_keys) else (np.zeros((0, 2)), np.zeros(0, dtype=np.int64))
     )
     tg_keys, tg_inv = _groups(np.column_stack([t.finding, t.jewel, share_key]) if len(t.finding) else np.zeros((0, 3)))
     profiles = len(runs)
@@ -75,9 +81,11 @@ def view_rates(graph: ViewGraph, runs: Sequence[ProfileRun], jewels: np.ndarray)
         attempts = run.attacker.attempts_per_year
         route = run.inst_route
         if len(route):
-            best = np.zeros(len(cat_keys))
-            np.maximum.at(best, cat_inv, route[active])
-            cat_by_profile[p] = attempts * best
+            at_copy = np.zeros(len(copy_keys))
+            np.maximum.at(at_copy, copy_inv, route[active])
+            survive = np.zeros(len(cat_keys))
+            np.add.at(survive, copy_cat, np.log1p(-np.minimum(at_copy, 1.0 - 1e-15)))
+            cat_by_profile[p] = attempts * -np.expm1(survive)
             best_tg = np.zeros(len(tg_keys))
             np.maximum.at(best_tg, tg_inv, route)
             tg_by_profile[p] = attempts * best_tg

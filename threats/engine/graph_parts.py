@@ -28,6 +28,10 @@ DATA_STORE_KINDS = frozenset(
     {"object_store", "vector_store", "model_registry", "container_registry", "model_hub", "code_repository"}
 )
 SERVICE_CREDENTIALS_FACTOR = 0.3
+# An AI agent that runs no code of its own uses its standing access only through its tools: an
+# injected or poisoned agent fetches what it is told to, slower and more visibly than a shell
+# holding the same token would (our estimate). An agent that runs code has the shell.
+AGENT_DELEGATION_FACTOR = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,7 @@ class Topology:
     trust: tuple[int | None, ...]  # per asset node
     zone_of: tuple[int | None, ...]  # per asset node: its zone's network node
     kinds: tuple[str, ...]
+    runs_code: tuple[bool, ...]  # per asset node: runs untrusted code
     flows: Flows
     into: tuple[tuple[int, ...], ...]  # per asset node: sources of flows into it (payload)
     initiators: tuple[tuple[int, ...], ...]  # per asset node: initiators of flows it answers
@@ -85,6 +90,8 @@ class Topology:
         elif position == "credentials":
             for u in self.credentials[x]:
                 held = SERVICE_CREDENTIALS_FACTOR if self.kinds[u] in DATA_STORE_KINDS else 1.0
+                if self.kinds[u] == "ai_agent" and not self.runs_code[u]:
+                    held = AGENT_DELEGATION_FACTOR
                 moves.append((u, x, self.crossing(u, x) * held))
         elif position in ("content", "payload"):
             moves.extend((u, x, 1.0) for u in self.into[x])
@@ -165,6 +172,7 @@ def topology(snapshot: SystemSnapshot, facts: SystemFacts) -> Topology:
         trust=tuple(trust_of_zone.get(a.zone_id) if a.zone_id is not None else None for a in assets),
         zone_of=zone_of,
         kinds=kinds,
+        runs_code=tuple(a.runs_untrusted_code for a in assets),
         flows=Flows({f.id: f for f in snapshot.flows}),
         into=tuple(tuple(sorted(set(v))) for v in into),
         initiators=tuple(tuple(sorted(set(v))) for v in initiators),

@@ -68,7 +68,18 @@ ATLAS_TECHNIQUE = re.compile(r"AML\.T\d{4}(\.\d{3})?")
 ATLAS_MITIGATION = re.compile(r"AML\.M\d{4}")
 OWASP_ID = re.compile(r"(ML|LLM)\d{2}:20\d{2}")
 _THREAT_REQUIRED = ("code", "name", "stride", "rand", "role", "actors", "position", "target", "rule")
-_THREAT_OPTIONAL = ("description", "atlas", "owasp", "asset_kinds", "loss", "query_goal", "boosts", "boost", "controls")
+_THREAT_OPTIONAL = (
+    "description",
+    "atlas",
+    "owasp",
+    "asset_kinds",
+    "loss",
+    "query_goal",
+    "boosts",
+    "boost",
+    "controls",
+    "from_kinds",
+)
 _CONTROL_REQUIRED = ("code", "name", "type", "cost", "rand_sl")
 _CONTROL_OPTIONAL = ("description", "atlas_mitigations", "asset_kinds", "pricing", "capability_decay", "flows")
 _LOSS_DETAILS = ("yields", "value", "fraction", "jewel_kinds")
@@ -164,6 +175,7 @@ def _parse_threat(raw: Any, where: str, controls: Mapping[str, ControlDef], know
     boost = (
         c(lambda: positive_unit(m["boost"], f"{where}.boost", "it would boost nothing"), 0.0) if "boost" in m else 0.0
     )
+    from_kinds = c(lambda: _from_kinds(m, role, f"{where}.from_kinds"), ())
     threat = ThreatDef(
         code=code,
         name=c(lambda: string(m["name"], f"{where}.name"), ""),
@@ -185,9 +197,22 @@ def _parse_threat(raw: Any, where: str, controls: Mapping[str, ControlDef], know
         query_goal=goal,
         boosts=boosts,
         boost=boost,
+        from_kinds=frozenset(from_kinds),
     )
     c.raise_any()
     return threat
+
+
+def _from_kinds(m: Mapping[str, Any], role: str, path: str) -> tuple[str, ...]:
+    """Kinds a move may start from: only for access techniques, a non-empty list of kinds."""
+    if "from_kinds" not in m:
+        return ()
+    if role and role != "access":
+        raise LibraryError([f"{path}: only access techniques move from somewhere ({role} techniques do not)"])
+    values = kinds(m["from_kinds"], path)
+    if not values:
+        raise LibraryError([f"{path}: must name at least one kind (leave it out for any)"])
+    return values
 
 
 def _target_kinds(raw: Any, target: str, path: str) -> tuple[str, ...]:

@@ -36,7 +36,7 @@ _START = {"authorised": START_AUTHORISED, "held": START_HELD, "physical": START_
 # 9 TB checkpoint leaves slowly (knowledge base: size_gb; RAND places bandwidth limits on weight
 # holders at SL4-SL5). Applied to thefts from a reached holder (control, authorised); our
 # estimate, by decades of gigabytes.
-SIZE_FACTORS: tuple[tuple[float, float], ...] = ((10.0, 1.0), (100.0, 0.9), (1_000.0, 0.75), (10_000.0, 0.6))
+SIZE_FACTORS: tuple[tuple[float, float], ...] = ((10.0, 1.0), (100.0, 0.9), (1_000.0, 0.8), (10_000.0, 0.7))
 LARGEST_FACTOR = 0.5
 DETECTED_DAYS = 2.0  # monitored abuse is noticed and stopped within a couple of days
 BILLING_DAYS = 30.0  # unmonitored abuse runs until the invoice arrives
