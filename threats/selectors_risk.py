@@ -114,9 +114,7 @@ def _jewel_rows(risk: SystemRisk | None) -> list[dict[str, Any]]:
 def _compute_rows(risk: SystemRisk | None) -> list[dict[str, Any]]:
     if risk is None:
         return []
-    rows = [
-        {"name": c.get("name", ""), **c.get("views", {}).get("current", {})} for c in (risk.compute or {}).values()
-    ]
+    rows = [{"name": c.get("name", ""), **c.get("views", {}).get("current", {})} for c in (risk.compute or {}).values()]
     return sorted((r for r in rows if r.get("expected")), key=lambda r: -r["expected"])
 
 

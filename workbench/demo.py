@@ -7,8 +7,9 @@ content travels. The jewels have their real copies: the flagship weights are sto
 weights bucket (system of record) and a DR replica in a separate cloud account, and loaded in
 memory on the serving fleet and on the eval host. The public API serves the flagship model and
 its adapters; a distilled clone is worth about an eighth of the weights, and an abuser of the
-anonymous API burns GPU time by the day. The seeded insider starts at the employees, the
-supplier at what it supplies: the package index, the contractor and the GPU cloud's support staff.
+anonymous API burns GPU time by the day. The public API sits behind the edge gateway, which
+routes only the inference paths. The seeded insider starts at the employees, the seeded supplier
+at the public package index (ATTACKER_ENTRIES says why the other suppliers are left out).
 
 Loading is idempotent: every element is looked up by name first and only missing ones are
 created, and relations are completed only where they are a part of the demo's (so a database
@@ -67,7 +68,8 @@ ASSETS: tuple[tuple[str, str, str | None, dict[str, Any]], ...] = (
         "inference_endpoint",
         "Serving",
         {
-            "internet_facing": True,
+            # Reached through the edge gateway, which routes only the chat and completion paths:
+            # anonymous users query it, they do not reach the runtime's model-management API.
             "authentication": "none",
             "output_granularity": "logits",
             "model_class": "llm",
@@ -298,10 +300,14 @@ FLOWS: tuple[tuple[str, str, str, dict[str, Any], tuple[str, ...]], ...] = (
     ("Serving telemetry", "GPU serving hosts", "Monitoring", {"protocol": "otlp"}, ()),
 )
 
-# The seeded insider starts at the employees; the supplier at what (and whom) it supplies.
+# The seeded insider starts at the employees; the seeded supplier at the public package index,
+# whose packages CI and the notebook server install. The contractor and the GPU cloud's support
+# engineers are people an outsider can phish; their own misuse is left out of the demo (a team
+# models it as a supplier profile entering at them, with its own, rarer rate: one profile holds
+# all its entries in every attempt, so lumping suppliers together overstates each).
 ATTACKER_ENTRIES = {
     "Malicious insider": ("ML engineers",),
-    "Compromised supplier": ("Public package index", "Contractor", "GPU cloud support"),
+    "Compromised supplier": ("Public package index",),
 }
 
 

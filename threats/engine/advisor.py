@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from threats.engine.actions import Action, apply_hardening, control_actions, hardening_actions
-from threats.engine.attackers import AttackerData
 from threats.engine.attack_graph import build_view
+from threats.engine.attackers import AttackerData
 from threats.engine.chokepoints import ChokePoint, Cut, choke_points, weighted_cut
 from threats.engine.controls import ControlsInForce, Coverage, coverage, merge
 from threats.engine.evaluate import run_profile
@@ -30,7 +30,7 @@ from threats.engine.risk import current_paths_view, system_expected
 from threats.engine.routes import pair_moves, route_of
 from threats.engine.snapshot import SystemSnapshot
 
-MAX_STEPS = 12
+MAX_STEPS = 60
 
 
 def _negligible(loss: float) -> float:
@@ -107,9 +107,7 @@ class Evaluator:
         return system_expected(graph, [run_profile(graph, a) for a in self.attackers])
 
 
-def candidates(
-    evaluator: Evaluator, on_routes: set[int], hot: set[int]
-) -> list[Action]:
+def candidates(evaluator: Evaluator, on_routes: set[int], hot: set[int]) -> list[Action]:
     """Control placements and hardening changes on the assets that carry loss."""
     relevant = on_routes | hot
     result = []
@@ -129,37 +127,53 @@ def advise(
     *,
     max_steps: int = MAX_STEPS,
 ) -> Advice:
-    """Greedy selection with the cost-benefit floor (see the module docstring)."""
+    """Greedy selection with the cost-benefit floor (see the module docstring).
+
+    Lazy evaluation assumes that an action's worth only falls as others are taken, which holds
+    for controls on one route but not across redundant routes: while two doors lead to the
+    weights, closing either saves little, and once one is closed the other is worth the whole
+    route. So candidates set aside (worth nothing, or less than they cost) are scored again
+    against the new state whenever the heap runs dry, until a pass adds nothing.
+    """
     base = evaluator.loss(())
     chosen: list[Action] = []
     steps: list[Step] = []
     current = base
-    heap: list[tuple[float, int, int]] = []  # (-score bound, stamp, index)
-    for i, action in enumerate(actions):
-        heapq.heappush(heap, (-float("inf"), -1, i))
     stamp = 0
     scores: dict[int, float] = {}  # loss removed at the last scoring
     rejected: dict[int, Step] = {}
-    while heap and current > appetite and len(steps) < max_steps:
-        bound, seen, i = heapq.heappop(heap)
-        action = actions[i]
-        if seen == stamp:  # scored against the current state and still the best: take it
-            step = Step(action, current, current - scores[i])
-            chosen.append(action)
-            steps.append(step)
-            current = step.loss_after
-            stamp += 1
-            continue
-        removed = current - evaluator.loss((*chosen, action))
-        if removed <= _negligible(current):
-            continue
-        if removed < action.annual_cost:
-            rejected[i] = Step(action, current, current - removed)
-            continue
-        scores[i] = removed
-        score = removed / action.annual_cost if action.annual_cost > 0 else float("inf")
-        heapq.heappush(heap, (-score, stamp, i))
-    not_worth = sorted(rejected.values(), key=lambda s: -s.removed)[:5]
+    parked = list(range(len(actions)))  # to be scored against the current state
+    taken: set[int] = set()
+    while parked and current > appetite and len(steps) < max_steps:
+        heap = [(-float("inf"), -1, i) for i in parked]
+        heapq.heapify(heap)
+        parked, progressed = [], False
+        while heap and current > appetite and len(steps) < max_steps:
+            bound, seen, i = heapq.heappop(heap)
+            action = actions[i]
+            if seen == stamp:  # scored against the current state and still the best: take it
+                step = Step(action, current, current - scores[i])
+                chosen.append(action)
+                steps.append(step)
+                taken.add(i)
+                rejected.pop(i, None)
+                current = step.loss_after
+                stamp += 1
+                progressed = True
+                continue
+            removed = current - evaluator.loss((*chosen, action))
+            if removed < action.annual_cost or removed <= _negligible(current):
+                rejected[i] = Step(action, current, current - removed)
+                parked.append(i)
+                continue
+            scores[i] = removed
+            score = removed / action.annual_cost if action.annual_cost > 0 else float("inf")
+            heapq.heappush(heap, (-score, stamp, i))
+        if not progressed:
+            break
+    # What comes closest among the rest; a step that saves next to nothing is not a near miss.
+    near = [st for i, st in rejected.items() if i not in taken and st.removed >= 0.01 * st.action.annual_cost]
+    not_worth = sorted(near, key=lambda st: -st.removed)[:5]
     return Advice(
         appetite=appetite,
         loss_before=base,

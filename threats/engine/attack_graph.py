@@ -236,7 +236,7 @@ def _moves(threat: ThreatDef, target_type: str, target_id: int, topo: Topology) 
                     moves.append((d, s, 1.0))
             elif position == "network" or (position == "credentials" and flow.authenticated):
                 moves.append((i, r, topo.crossing(i, r)))
-        return moves
+        return _once(moves)
     x = topo.index.get(target_id)
     if x is None:
         return []
@@ -246,7 +246,17 @@ def _moves(threat: ThreatDef, target_type: str, target_id: int, topo: Topology) 
     if threat.from_kinds:  # e.g. tool poisoning comes from tool servers, not from any feed
         n = len(topo.asset_ids)
         moves = [m for m in moves if m[0] >= n or topo.kinds[m[0]] in threat.from_kinds]
-    return moves
+    return _once(moves)
+
+
+def _once(moves: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """One move per (from, to): a technique tried from one place is one attempt, even when two
+    of its positions name the same node (an unzoned person is both exposed and on the internet's
+    network), so it must not combine with itself as if it were a second, independent door."""
+    best: dict[tuple[int, int], float] = {}
+    for src, dst, factor in moves:
+        best[(src, dst)] = max(factor, best.get((src, dst), 0.0))
+    return [(src, dst, factor) for (src, dst), factor in best.items()]
 
 
 def _structural(snapshot: SystemSnapshot, topo: Topology) -> tuple[list[int], list[int], list[float]]:

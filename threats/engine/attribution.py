@@ -17,6 +17,8 @@ import numpy as np
 
 from threats.engine.attack_graph import ViewGraph
 from threats.engine.evaluate import ProfileRun, route_values
+from threats.engine.thefts import START_GRAPH
+from threats.engine.union import union_by_category
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +83,7 @@ def view_rates(graph: ViewGraph, runs: Sequence[ProfileRun], jewels: np.ndarray)
         attempts = run.attacker.attempts_per_year
         route = run.inst_route
         if len(route):
-            at_copy = np.zeros(len(copy_keys))
-            np.maximum.at(at_copy, copy_inv, route[active])
-            survive = np.zeros(len(cat_keys))
-            np.add.at(survive, copy_cat, np.log1p(-np.minimum(at_copy, 1.0 - 1e-15)))
-            cat_by_profile[p] = attempts * -np.expm1(survive)
+            cat_by_profile[p] = attempts * _copies_union(graph, run, copy_keys, copy_inv, copy_cat, len(cat_keys))
             best_tg = np.zeros(len(tg_keys))
             np.maximum.at(best_tg, tg_inv, route)
             tg_by_profile[p] = attempts * best_tg
@@ -128,6 +126,40 @@ def view_rates(graph: ViewGraph, runs: Sequence[ProfileRun], jewels: np.ndarray)
         acc_findings=move_findings,
         acc_rate=acc_by_profile.sum(axis=0),
         acc_by_profile=acc_by_profile,
+    )
+
+
+def _copies_union(
+    graph: ViewGraph, run: ProfileRun, copy_keys: np.ndarray, copy_inv: np.ndarray, copy_cat: np.ndarray, cats: int
+) -> np.ndarray:
+    """Per category: the chance one attempt takes at least one copy (``union``). A copy is a
+    (jewel, share, holder); its best theft counts, tried from each position it has."""
+    t = graph.thefts
+    active = np.nonzero(graph.inst_active)[0]
+    route = run.inst_route[active]
+    on_graph = t.start[active] == START_GRAPH
+    nodes = np.maximum(t.node[active], 0)
+    reach = run.reach[nodes]
+    odds = np.where(on_graph & (reach > 0), route / np.maximum(reach, 1e-300), 0.0)
+    # One row per (copy, node): the copy's best theft from that position.
+    g = on_graph & (odds > 0)
+    keys = np.column_stack([copy_inv[g], nodes[g]])
+    node_p = np.zeros(0)
+    if len(keys):
+        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+        node_p = np.zeros(len(unique))
+        np.maximum.at(node_p, inverse.reshape(-1), odds[g])
+        node_cat, node_of = copy_cat[unique[:, 0]], unique[:, 1]
+    else:
+        node_cat = node_of = np.zeros(0, dtype=np.int64)
+    special = ~on_graph & (route > 0)
+    best_special = np.zeros(len(copy_keys))
+    np.maximum.at(best_special, copy_inv[special], route[special])
+    held = np.nonzero(best_special > 0)[0]
+    return (
+        union_by_category(run.reach, run.pred, node_cat, node_of, node_p, copy_cat[held], best_special[held], cats)
+        if cats
+        else np.zeros(0)
     )
 
 

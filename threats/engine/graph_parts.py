@@ -65,11 +65,14 @@ class Topology:
     data_kinds: frozenset[str] = DATA_KINDS
 
     def crossing(self, src: int, dst: int) -> float:
-        """Zone-crossing factor of a move between asset nodes: TRUST_STEP per level gained."""
+        """Zone-crossing factor of a move between asset nodes: TRUST_STEP per level gained. An
+        unzoned source (a contractor, a vendor's staff, a public package index) stands outside
+        every boundary, at the internet's level 0; an unzoned target has no boundary to cross."""
         if src >= len(self.asset_ids) or dst >= len(self.asset_ids):
             return 1.0
         a, b = self.trust[src], self.trust[dst]
-        if a is None or b is None or b <= a:
+        a = 0 if a is None else a
+        if b is None or b <= a:
             return 1.0
         return float(TRUST_STEP ** (b - a))
 

@@ -3,7 +3,8 @@
 A theft finding (a technique on a target) yields one or more jewels (``LossDef.yields``); each
 (jewel, place it can be tried from) pair is one *instance*. Its odds per OC level are the
 finding's success, times the ``on: jewel`` controls in force on that jewel when the copy is a
-persistent one (a file's own encryption never protects a copy loaded in memory), times, for
+copy on which they still act (``JEWEL_CONTROLLED_COPIES``: a file's own encryption never protects a
+copy loaded in memory), times, for
 query thefts with a goal, the chance of finishing before detection (``extraction``). Its loss
 is a fraction of the jewel's value: 1 for the jewel itself, the replication value's share for a
 functional clone, or the declared fraction for partial recovery (docs/risk-method.md §3).
@@ -38,6 +39,10 @@ _START = {"authorised": START_AUTHORISED, "held": START_HELD, "physical": START_
 # estimate, by decades of gigabytes.
 SIZE_FACTORS: tuple[tuple[float, float], ...] = ((10.0, 1.0), (100.0, 0.9), (1_000.0, 0.8), (10_000.0, 0.7))
 LARGEST_FACTOR = 0.5
+# Copies on which the jewel's own controls (``on: jewel``) still act: a file at rest or on the
+# wire stays encrypted, a model queried or trained keeps its privacy training and watermark. Not
+# on a copy loaded in memory or handed out by a retrieval service: both are plaintext by design.
+JEWEL_CONTROLLED_COPIES = frozenset({"stored", "carried", "served", "trained"})
 DETECTED_DAYS = 2.0  # monitored abuse is noticed and stopped within a couple of days
 BILLING_DAYS = 30.0  # unmonitored abuse runs until the invoice arrives
 
@@ -162,7 +167,8 @@ def theft_table(
             jewel = assets[jewel_id]
             if threat.loss.jewel_kinds and jewel.kind not in threat.loss.jewel_kinds:
                 continue
-            jf, jred = jewel_factor(threat, on_asset.get(jewel_id, everywhere)) if copy == "stored" else (_ONES, ())
+            own = copy in JEWEL_CONTROLLED_COPIES
+            jf, jred = jewel_factor(threat, on_asset.get(jewel_id, everywhere)) if own else (_ONES, ())
             fraction = _fraction(threat.loss.value, threat.loss.fraction, jewel, values[j])
             if threat.position in ("control", "authorised") and copy in ("stored", "loaded"):
                 jf = jf * size_factor(jewel.size_gb)

@@ -34,4 +34,3 @@ class SystemRisk(models.Model):
 
     def __str__(self) -> str:
         return f"risk of {self.system} at v{self.computed_version}"
-

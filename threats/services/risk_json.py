@@ -100,7 +100,9 @@ def route_json(route: Route, names: Mapping[int, str], zones: Mapping[int, str],
             "steps": [
                 {
                     "from": _label(step.source, names, zones),
-                    "to": names.get(step.target[1], "") if step.target[0] == "jewel" else _label(step.target, names, zones),
+                    "to": names.get(step.target[1], "")
+                    if step.target[0] == "jewel"
+                    else _label(step.target, names, zones),
                     "kind": step.kind,
                     "probability": step.probability,
                     "techniques": [[code, ttype, tid, q] for code, ttype, tid, q in step.techniques],
@@ -151,7 +153,10 @@ def system_json(snapshot: SystemSnapshot, attackers: Sequence[AttackerData], res
         str(eid): {
             "name": names.get(eid, ""),
             "cost": list(c.cost),
-            "views": {view: {"expected": cv.expected, "mean": cv.mean, "rate": cv.rate, "days": cv.days} for view, cv in c.views.items()},
+            "views": {
+                view: {"expected": cv.expected, "mean": cv.mean, "rate": cv.rate, "days": cv.days}
+                for view, cv in c.views.items()
+            },
         }
         for eid, c in result.compute.items()
     }
@@ -159,7 +164,9 @@ def system_json(snapshot: SystemSnapshot, attackers: Sequence[AttackerData], res
     ranked = sorted(result.routes.values(), key=lambda r: -(r.probability * r.share * means.get(r.jewel_id, 0.0)))
     reach = {
         who.get(a.id, str(a.id)): {
-            names.get(j, str(j)): result.routes[(a.id, j)].probability for j in result.jewels if (a.id, j) in result.routes
+            names.get(j, str(j)): result.routes[(a.id, j)].probability
+            for j in result.jewels
+            if (a.id, j) in result.routes
         }
         for a in attackers
     }

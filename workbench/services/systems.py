@@ -42,7 +42,7 @@ DEFAULT_ATTACKERS: tuple[dict[str, Any], ...] = (
         "name": "Malicious insider",
         "actor_type": ActorType.INSIDER,
         "capability": Capability.OC3,
-        "attempts_per_year": Decimal("0.5"),
+        "attempts_per_year": Decimal("0.2"),
         "budget": Decimal(100000),
         "internet": False,
         "description": "Someone with legitimate access who copies what they can reach.",
@@ -138,7 +138,8 @@ def system_update(*, actor: Actor, system: System, **fields: Any) -> System:
     require_role(actor=actor, team=system.team)
     fields = _clean_fields(dict(fields))
     # Work on the locked, current row: a stale in-memory copy must never write back an old version.
-    current = System.objects.select_for_update().get(pk=system.pk)
+    # NO KEY: audit events and comments that reference the system are written meanwhile (issue 13.6).
+    current = System.objects.select_for_update(no_key=True).get(pk=system.pk)
     before = snapshot(current)
     for key, value in fields.items():
         setattr(current, key, value)
