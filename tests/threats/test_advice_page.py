@@ -36,7 +36,7 @@ def test_every_member_reads_advice_and_only_editors_see_propose(client: Any, dem
         page = client.get(url)
         assert page.status_code == 200, username
         text = page.content.decode()
-        assert "Controls to propose first" in text and "Harden these flows first" in text
+        assert "What to do first" in text and "Choke points" in text and "Cheapest separation" in text
         assert ("Propose</button>" in text) is can_edit, username
 
 

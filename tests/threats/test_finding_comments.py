@@ -281,16 +281,16 @@ def test_removing_a_comment_twice_records_one_event(finding: Finding, editor) ->
 
 
 def test_the_page_shows_why_risk_plans_and_acceptance(client_as, finding: Finding, editor, risk_owner) -> None:
-    control = Control.objects.get(code="M-RATE-QUOTA")
+    control = Control.objects.get(code="M-PERTURB-OUTPUTS")
     plan_create(actor=editor, system=finding.system, control=control, findings=[finding])
     page = client_as("risk_owner").get(page_url(finding)).content.decode()
 
     assert "T-EXTRACT-API" in page and "Chat API" in page
-    assert "internet_facing is true" in page  # the rule's explanation
+    assert "model_class is not llm" in page  # the rule's explanation
     for view in ("inherent", "current", "projected"):
         assert f'data-testid="risk-{view}"' in page
     assert "Loss per event: PERT(" in page  # the factors behind each figure
-    assert "M-RATE-QUOTA" in page and "this finding" in page and "success probability" in page
+    assert "M-PERTURB-OUTPUTS" in page and "this finding" in page and "success probability" in page
     assert reverse("mitigations:acceptance_new", args=[finding.system.slug, finding.pk]) in page
     assert "Never accepted." in page
 

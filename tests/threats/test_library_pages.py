@@ -141,7 +141,7 @@ def test_library_api_lists_threats_and_controls(api_client, viewer: Any, library
     controls = api_client.get("/api/v1/library/controls/").json()
     assert controls["count"] >= 26
     transit = next(c for c in controls["results"] if c["code"] == "M-ENCRYPT-TRANSIT")
-    assert (transit["flows"], transit["pricing"], transit["capability_decay"]) == (True, "per_element", "0.900")
+    assert (transit["flows"], transit["pricing"], transit["capability_decay"]) == (True, "per_element", "0.970")
     filtered = api_client.get("/api/v1/library/threats/?stride=S").json()
     assert all("S" in t["stride"] for t in filtered["results"])
 

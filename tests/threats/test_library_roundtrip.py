@@ -53,6 +53,8 @@ def threat_entry(t: ThreatDef) -> dict[str, Any]:
     }
     if t.asset_kinds:
         entry["asset_kinds"] = sorted(t.asset_kinds)
+    if t.from_kinds:
+        entry["from_kinds"] = sorted(t.from_kinds)
     if t.loss is not None:
         loss: dict[str, Any] = {"form": t.loss.form}
         if t.loss.form == "theft":

@@ -131,13 +131,13 @@ def test_the_v2_fields_are_stored_in_their_columns() -> None:
     assert ThreatTemplate.objects.get(code="T-INSIDER-EXFIL").actors == ["insider", "supplier"]
 
     transit = Control.objects.get(code="M-ENCRYPT-TRANSIT")
-    assert (transit.flows, transit.pricing, transit.capability_decay) == (True, "per_element", Decimal("0.900"))
+    assert (transit.flows, transit.pricing, transit.capability_decay) == (True, "per_element", Decimal("0.970"))
     assert Control.objects.get(code="M-INSIDER-PROGRAM").pricing == "per_system"
     file_key = ThreatControl.objects.get(threat__code="T-BULK-EGRESS", control__code="M-ENCRYPT-KMS")
     assert (file_key.on, file_key.effectiveness) == ("jewel", Decimal("0.700"))
     assert file_key.effectiveness_by_oc == pytest.approx([0.7, 0.7, 0.49, 0.343, 0.2401])  # SL2, decay 0.7
     per_oc = ThreatControl.objects.get(threat__code="T-EXPOSED-STORE", control__code="M-API-AUTHN")
-    assert (per_oc.effectiveness, per_oc.effectiveness_by_oc) == (Decimal("0.950"), [0.95, 0.9, 0.8, 0.7, 0.6])
+    assert (per_oc.effectiveness, per_oc.effectiveness_by_oc) == (Decimal("0.970"), [0.97, 0.95, 0.9, 0.85, 0.8])
 
 
 def test_reseeding_an_unchanged_library_writes_nothing() -> None:

@@ -1,4 +1,4 @@
-"""API v1: the control advisor of a system (controls to add, flows to harden first).
+"""API v1: the control advisor of a system (what to do first, choke points, the weighted cut).
 
 The output serializers render the service's dict, so the documented schema is the response
 itself rather than a description beside it.
@@ -21,19 +21,16 @@ from workbench.selectors import system_get
 _Money = serializers.FloatField
 
 
-class AdviceFindingSerializer(serializers.Serializer):
-    finding_id = serializers.IntegerField(allow_null=True, help_text="None until a recompute stored the finding.")
-    threat = serializers.CharField()
-    target_type = serializers.ChoiceField(choices=["asset", "flow"])
-    target_id = serializers.IntegerField()
-    target_name = serializers.CharField()
-    loss_before = _Money()
-    loss_after = _Money()
-
-
 class AdviceStepSerializer(serializers.Serializer):
-    control = serializers.CharField(help_text="Library control code to put in force.")
-    control_name = serializers.CharField()
+    key = serializers.CharField(help_text="Stable identifier of the action within this advice.")
+    kind = serializers.ChoiceField(choices=["control", "hardening"])
+    control = serializers.CharField(
+        help_text="Library control to put in force (or that a hardening change amounts to)."
+    )
+    change = serializers.CharField(
+        help_text="Hardening change ('remove_exposure', 'require_mfa', ...); '' for a control."
+    )
+    label = serializers.CharField()
     scope = serializers.ChoiceField(choices=["assets", "system"], help_text="'system': organisation-wide.")
     asset_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Where it goes; empty for system.")
     asset_names = serializers.ListField(child=serializers.CharField())
@@ -43,45 +40,42 @@ class AdviceStepSerializer(serializers.Serializer):
     loss_before = _Money(help_text="Projected expected annual loss before this step.")
     loss_after = _Money()
     reduction = _Money()
-    reduction_per_cost = serializers.FloatField(allow_null=True, help_text="None for a free control.")
-    finding_ids = serializers.ListField(child=serializers.IntegerField())
-    findings = AdviceFindingSerializer(many=True)
+    reduction_per_cost = serializers.FloatField(allow_null=True, help_text="None for a free action.")
+    finding_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Findings on its assets.")
 
 
 class AdviceControlsSerializer(serializers.Serializer):
     loss_before = _Money()
     loss_after = _Money()
     reaches_appetite = serializers.BooleanField()
+    remaining_over_appetite = _Money(help_text="What the steps leave above the appetite; 0 when reached.")
     annual_cost = _Money()
     yearly_cost = _Money()
     one_off_cost = _Money()
     steps = AdviceStepSerializer(many=True)
-
-
-class AdvicePathSerializer(serializers.Serializer):
-    attacker_id = serializers.IntegerField()
-    attacker_name = serializers.CharField()
-    target_id = serializers.IntegerField()
-    target_name = serializers.CharField()
-    probability = serializers.FloatField()
-    from_internet = serializers.BooleanField()
-    asset_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Assets crossed, entry first.")
-    node_names = serializers.ListField(child=serializers.CharField())
-    flow_ids = serializers.ListField(
-        child=serializers.IntegerField(allow_null=True), help_text="Flow of each move; None off a flow."
+    not_worth_it = AdviceStepSerializer(
+        many=True, help_text="The nearest misses: each alone against the final state, removing less than it costs."
     )
+    candidates = serializers.IntegerField()
+    evaluated = serializers.IntegerField(help_text="Loss evaluations the greedy search made.")
+    step_limit_reached = serializers.BooleanField(help_text="The list stopped at its step limit; more may pay.")
 
 
-class AdviceCutFlowSerializer(serializers.Serializer):
-    flow_id = serializers.IntegerField()
-    flow_name = serializers.CharField()
-    source_id = serializers.IntegerField()
-    source_name = serializers.CharField()
-    target_id = serializers.IntegerField()
-    target_name = serializers.CharField()
-    asset_ids = serializers.ListField(child=serializers.IntegerField())
-    finding_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Findings on this flow.")
-    paths = AdvicePathSerializer(many=True, help_text="Most probable paths to a crown jewel that cross it.")
+class AdviceChokePointSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["asset", "flow"])
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    share = serializers.FloatField(help_text="Share of the loss-weighted best routes that pass through it.")
+    routes = serializers.IntegerField()
+
+
+class AdviceCutAssetSerializer(serializers.Serializer):
+    asset_id = serializers.IntegerField()
+    asset_name = serializers.CharField()
+    action = serializers.CharField(help_text="The cheapest action that hardens it.")
+    control = serializers.CharField()
+    annual_cost = _Money()
+    finding_ids = serializers.ListField(child=serializers.IntegerField())
 
 
 class AdviceUnprotectedSerializer(serializers.Serializer):
@@ -89,13 +83,15 @@ class AdviceUnprotectedSerializer(serializers.Serializer):
     attacker_name = serializers.CharField()
     asset_id = serializers.IntegerField()
     asset_name = serializers.CharField()
-    reason = serializers.ChoiceField(choices=["entry", "no_flow"])
+    reason = serializers.CharField(
+        help_text="Why no cut separates them (the theft needs no move, or nothing hardens it)."
+    )
 
 
-class AdviceFlowsSerializer(serializers.Serializer):
-    crown_jewel_ids = serializers.ListField(child=serializers.IntegerField())
-    cut = AdviceCutFlowSerializer(many=True, help_text="Minimum set of flows to harden first.")
-    unprotected = AdviceUnprotectedSerializer(many=True, help_text="Jewels that no flow cut protects.")
+class AdviceCutSerializer(serializers.Serializer):
+    annual_cost = _Money()
+    assets = AdviceCutAssetSerializer(many=True, help_text="Cheapest set of assets separating attackers from jewels.")
+    unprotected = AdviceUnprotectedSerializer(many=True)
 
 
 class AdviceSerializer(serializers.Serializer):
@@ -106,21 +102,23 @@ class AdviceSerializer(serializers.Serializer):
     appetite = _Money()
     amortisation_years = serializers.IntegerField()
     controls = AdviceControlsSerializer()
-    flows = AdviceFlowsSerializer()
+    choke_points = AdviceChokePointSerializer(many=True)
+    cut = AdviceCutSerializer()
 
 
 class SystemAdviceView(APIView):
-    """GET: the cheapest controls that bring the projected loss under the appetite, step by step,
-    and the minimum set of flows whose hardening cuts every attacker from the crown jewels."""
+    """GET: the actions that bring the projected loss toward the appetite, step by step, the
+    choke points of the loss-weighted routes and the cheapest cut between attackers and jewels."""
 
     @extend_schema(
         responses=AdviceSerializer,
         summary="Control advisor",
         description=(
-            "Greedy choice of library controls not yet in force (largest loss reduction per annual "
-            "cost first, re-scored after each pick) on the analytic expected annual loss of the "
-            "projected view, and a minimum flow cut between attacker entry points and crown jewels. "
-            "Computed from the current model; any team member may read it."
+            "Greedy choice of library controls and hardening changes not yet in force (largest loss "
+            "reduction per annual cost first, re-scored after each pick; never a step that removes "
+            "less than it costs) on the analytic expected annual loss of the projected view, the "
+            "choke points of the loss-weighted routes, and the cheapest set of assets separating "
+            "attackers from jewels. Computed from the current model; any team member may read it."
         ),
     )
     def get(self, request: Request, slug: str, **kwargs: Any) -> Response:

@@ -59,6 +59,7 @@ class Advice:
     not_worth_it: tuple[Step, ...]  # the best of the rest, each alone against the final state
     evaluated: int
     candidates: int
+    capped: bool = False  # stopped at the step limit, over the appetite, with candidates left
 
     @property
     def annual_cost(self) -> float:
@@ -183,6 +184,7 @@ def advise(
         not_worth_it=tuple(not_worth),
         evaluated=evaluator.count,
         candidates=len(actions),
+        capped=len(steps) >= max_steps and current > appetite,
     )
 
 

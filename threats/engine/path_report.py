@@ -135,13 +135,23 @@ def k_routes(graph: ViewGraph, run: ProfileRun, jewel: int, k: int) -> list[tupl
         g.add_edge(node, _SINK, weight=-math.log(o) + 1e-12)
     if _START in g and _SINK in g and nx.has_path(g, _START, _SINK):
         for path in islice(nx.shortest_simple_paths(g, _START, _SINK, weight="weight"), k):
-            nodes = [n for n in path if n not in (_START, _SINK)]
+            nodes = _with_scope(run, [n for n in path if n not in (_START, _SINK)])
             cost = sum(g[a][b]["weight"] for a, b in zip(path, path[1:], strict=False))
             instance = best[nodes[-1]][1]
             share = float(t.fraction[instance])
             routes.append((math.exp(-cost) / share if share > 0 else 0.0, nodes, instance))
     routes.sort(key=lambda r: -r[0] * float(t.fraction[r[2]]))
     return routes[:k]
+
+
+def _with_scope(run: ProfileRun, nodes: list[int]) -> list[int]:
+    """The route preceded by the people and devices whose own access reaches its first node (an
+    insider's path starts at the insider, not at the server they are allowed into)."""
+    seen = set(nodes)
+    while nodes and nodes[0] in run.scope_parent and run.scope_parent[nodes[0]] not in seen:
+        nodes.insert(0, run.scope_parent[nodes[0]])
+        seen.add(nodes[0])
+    return nodes
 
 
 class _Hops:
@@ -192,12 +202,14 @@ class _Hops:
         pair = self.pairs.get((a, b))
         to_asset = self.asset_of(b)
         controls, planned = self.controls(to_asset) if to_asset is not None else ([], [])
+        own = run.scope_parent.get(b) == a  # their own authorised access: certain, no technique
+        techniques = [] if own else techniques
         return {
             "from": {"id": self.asset_of(a), "name": self.name(a)},
             "to": {"id": to_asset, "name": self.name(b)},
-            "via": ", ".join(techniques) or "structural move",
+            "via": ", ".join(techniques) or ("authorised access" if own else "structural move"),
             "techniques": techniques,
-            "probability": _round(float(run.pair_q[pair])) if pair is not None else 0.0,
+            "probability": 1.0 if own else _round(float(run.pair_q[pair])) if pair is not None else 0.0,
             "flow": self._flow(self.asset_of(a), to_asset),
             "controls": controls,
             "planned": planned,

@@ -112,6 +112,7 @@ def _advice_json(advice: Advice, names: _Names) -> dict[str, Any]:
         "not_worth_it": [_step_json(s, names) for s in advice.not_worth_it],
         "candidates": advice.candidates,
         "evaluated": advice.evaluated,
+        "step_limit_reached": advice.capped,
     }
 
 
