@@ -20,7 +20,7 @@ from threats.services.advice import system_advice
 from threats.services.library import library_seed
 from threats.services.recompute import system_recompute
 from workbench.demo import load_demo
-from workbench.models import Asset, DataFlow, System
+from workbench.models import Asset, System
 from workbench.services.elements import asset_save
 from workbench.services.tokens import token_issue
 

@@ -186,7 +186,8 @@ def test_attack_paths_api_lists_paths_per_profile_and_target_with_freshness(
     best = pair["paths"][0]
     assert best["entry"]["name"] == "Internet" and best["assets"] == ["Chat API", "Bucket", "Weights"]
     assert best["flows"] == ["Load"] and best["probability"] == pair["probability"] > 0
-    assert all({"from", "to", "via", "probability", "techniques", "controls", "planned"} <= set(h) for h in best["hops"])
+    hop_keys = {"from", "to", "via", "probability", "techniques", "controls", "planned"}
+    assert all(hop_keys <= set(h) for h in best["hops"])
     asset_save(actor=owner, system=drawn, asset=drawn.assets.get(name="Bucket"), monitored=True)
     stale = api_client.get(f"/api/v1/systems/{drawn.slug}/attack-paths/").json()
     assert stale["fresh"] is False and stale["state"] == "rendering" and stale["computed_version"] < stale["version"]

@@ -12,7 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from threats.engine.attackers import AttackerData
 from threats.engine.controls import Coverage, implied_controls, standard_views
