@@ -287,3 +287,32 @@ def test_the_only_route_to_a_jewel_saves_when_fixed(value: float, extra: int) ->
     door = r.findings[("T-EXPOSED-STORE", "asset", 1)].views["current"]
     assert door.saving is not None and door.saving > 0
     assert door.loss >= door.saving * (1 - 1e-9)
+
+
+_SHARES = st.lists(st.floats(0.01, 1.0), min_size=1, max_size=4).map(lambda xs: tuple(sorted(set(xs), reverse=True)))
+
+
+@EXAMPLES
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 1e6), st.floats(0, 1e7), st.floats(0, 1e8), _SHARES, st.floats(0, 30)),
+        min_size=1,
+        max_size=4,
+    ),
+    st.integers(0, 2**31),
+)
+def test_no_simulated_year_loses_more_than_a_jewels_max(specs, seed) -> None:  # type: ignore[no-untyped-def]
+    """However often it is stolen and in however many ways, one year costs at most the value's max."""
+    from threats.engine.simulate import JewelRates, simulate
+
+    rows = []
+    for k, (a, b, c, shares, rate) in enumerate(specs):
+        low, likely, high = sorted((a, b, c))
+        rows.append(JewelRates(f"j{k}", (low, likely, high), shares, tuple(rate for _ in shares)))
+    sim = simulate([rows], [[]], seed=seed, draws=2000)
+    cap = 0.0
+    for k, row in enumerate(rows):
+        assert sim.jewel_worst[0, k] <= row.value[2] * (1 + 1e-9) + 1e-6
+        assert sim.jewel_mean[0, k] <= sim.jewel_worst[0, k] + 1e-6
+        cap += row.value[2]
+    assert sim.system_p90[0] <= cap * (1 + 1e-9) + 1e-6

@@ -100,6 +100,7 @@ class Simulated:
     system_p90: tuple[float, ...]
     jewel_mean: np.ndarray  # (views, jewels)
     jewel_p90: np.ndarray
+    jewel_worst: np.ndarray  # (views, jewels): the worst simulated year (never above the value's max)
     endpoint_mean: np.ndarray  # (views, endpoints)
 
 
@@ -118,6 +119,7 @@ def simulate(
     totals = np.zeros((views, draws))
     jewel_mean = np.zeros((views, n_jewels))
     jewel_p90 = np.zeros((views, n_jewels))
+    jewel_worst = np.zeros((views, n_jewels))
     endpoint_mean = np.zeros((views, n_endpoints))
     for j in range(n_jewels):
         first = jewels[0][j]
@@ -134,6 +136,7 @@ def simulate(
             totals[v] += loss
             jewel_mean[v, j] = loss.mean()
             jewel_p90[v, j] = np.percentile(loss, 90)
+            jewel_worst[v, j] = loss.max()
     for e in range(n_endpoints):
         first = endpoints[0][e]
         if not any(endpoints[v][e].rate > 0 for v in range(views)):
@@ -152,6 +155,7 @@ def simulate(
         system_p90=tuple(float(np.percentile(t, 90)) for t in totals),
         jewel_mean=jewel_mean,
         jewel_p90=jewel_p90,
+        jewel_worst=jewel_worst,
         endpoint_mean=endpoint_mean,
     )
 
