@@ -13,21 +13,19 @@ Generated systems (``make_system``) of 1,000 and 10,000 assets look like an AI p
 * fan-out: every asset that runs something opens 1-4 flows (2.5 on average): 65% inside its own
   zone, 30% one tier inward, 5% anywhere (the long edges that make path search hard); 10% are
   bidirectional, 15% unauthenticated, 20% unencrypted; no two flows join the same pair of assets;
-* data (training data, embeddings) is hosted on stores and hosts; a few crown jewels: four model
-  weights, two checkpoints and one adapter on ML-platform stores and registries, and one
-  criticality-5 secrets store in the enclave (8 targets);
+* data (training data, embeddings) is stored on stores and hosts; a few crown jewels with values:
+  four model weights, two checkpoints and one adapter on ML-platform stores and registries, and
+  one criticality-5 secrets store in the enclave (8 targets);
 * the five default attacker profiles: anonymous API user (OC1), cybercrime group (OC3) and
   nation-state (OC4) from the internet, a malicious insider (OC3) holding three corporate people,
   and a compromised supplier (OC3) holding the package sources.
 
-Paths: ``k_best_paths_many`` with k=5 for every profile x crown-jewel pair (40 pairs) in one
-call, as the render task runs it, wall seconds, median of 3; ``build_graph`` is timed apart and
-the goal counts both. ``one_pair_at_a_time_s`` is the same work through ``k_best_paths``, one
-call per pair (no per-target sharing). Baseline, same graph and pairs, same run: networkx
-``shortest_simple_paths`` (Yen, bidirectional Dijkstra spur searches) on a DiGraph with a
-super-source linked to each profile's entry points, weights ``-log p``, the first 5 paths taken
-with ``islice``; building its graphs is not timed. Without parallel edges (the generator never
-makes any) both must return the same probabilities, which is checked and reported.
+Paths: ``path_report.attack_path_report`` with k=5 for every profile x crown-jewel pair (40
+pairs), as the render task runs it, on the current view of the curated library: networkx's
+``shortest_simple_paths`` (Yen) per pair on the view's graph. Timed apart, as the baseline of the
+same run: the search every recompute makes anyway (``risk.current_paths_view``: rules, the view's
+graph and one Dijkstra per profile). The report must agree with the search: each pair's best
+path has the probability of the profile's best route (checked and reported).
 
 Render: ``dot`` to SVG, with the flags the render task uses, of the attack-path diagram
 (``attack_path_dot`` with ``max_nodes`` of 100, 300 and 1,000, filled with the top paths of a
@@ -49,7 +47,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +56,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from threats.engine.attackers import AttackerData  # noqa: E402
-from threats.engine.dot import DrawnPath, PathHop, attack_path_dot, dfd_dot  # noqa: E402
-from threats.engine.paths import AttackPath, k_best_paths, k_best_paths_many  # noqa: E402
-from threats.engine.reach import OC_STEP, AttackGraph, build_graph, entry_sources  # noqa: E402
+from threats.engine.controls import implied_controls  # noqa: E402
+from threats.engine.dot import attack_path_dot, dfd_dot  # noqa: E402
+from threats.engine.library import Library, load_library  # noqa: E402
+from threats.engine.path_report import attack_path_report  # noqa: E402
+from threats.engine.risk import current_paths_view  # noqa: E402
+from threats.engine.routes import pair_moves, route_of  # noqa: E402
 from threats.engine.snapshot import AssetData, FlowData, SystemSnapshot, ZoneData  # noqa: E402
 from threats.render import graph_size, labelled_layout_flags, layout_flags, render  # noqa: E402
 
@@ -133,7 +133,12 @@ def make_system(n: int, seed: int = 11) -> tuple[SystemSnapshot, tuple[AttackerD
         )
     ml_hosts = [a.id for a in assets if a.kind in ("object_store", "model_registry") and a.zone_id in zone_ids[4]]
     hosts = [a.id for a in assets if a.kind in HOSTS]
-    assets = [dataclasses.replace(a, hosted_on_id=rng.choice(hosts)) if a.kind in DATA and hosts else a for a in assets]
+    assets = [
+        dataclasses.replace(a, stored_on=(rng.choice(hosts),), value_min=1e5, value_likely=5e5, value_max=2e6)
+        if a.kind in DATA and hosts
+        else a
+        for a in assets
+    ]
     crown: list[int] = []
     for kind, count in CROWN:
         for _ in range(count):
@@ -144,8 +149,11 @@ def make_system(n: int, seed: int = 11) -> tuple[SystemSnapshot, tuple[AttackerD
                     name=f"{kind} {len(assets) + 1}",
                     kind=kind,
                     zone_id=5,
-                    hosted_on_id=rng.choice(ml_hosts or hosts),
+                    stored_on=(rng.choice(ml_hosts or hosts),),
                     criticality=5 if kind == "model_weights" else 4,
+                    value_min=1e7,
+                    value_likely=5e7,
+                    value_max=2e8,
                 )
             )
     crown.append(len(assets) + 1)
@@ -188,9 +196,13 @@ def make_system(n: int, seed: int = 11) -> tuple[SystemSnapshot, tuple[AttackerD
     profiles = (
         AttackerData(id=1, name="Anonymous API user", capability="OC1", entry_zone_ids=(1,)),
         AttackerData(id=2, name="Cybercrime group", capability="OC3", entry_zone_ids=(1,)),
-        AttackerData(id=3, name="Malicious insider", capability="OC3", entry_asset_ids=tuple(people)),
+        AttackerData(
+            id=3, name="Malicious insider", capability="OC3", actor_type="insider", entry_asset_ids=tuple(people)
+        ),
         AttackerData(id=4, name="Nation-state operation", capability="OC4", entry_zone_ids=(1,)),
-        AttackerData(id=5, name="Compromised supplier", capability="OC3", entry_asset_ids=suppliers),
+        AttackerData(
+            id=5, name="Compromised supplier", capability="OC3", actor_type="supplier", entry_asset_ids=suppliers
+        ),
     )
     assert all(trust[a.zone_id] >= 0 for a in assets if a.zone_id)
     return SystemSnapshot(zones=tuple(zones), assets=tuple(assets), flows=tuple(flows)), profiles, crown
@@ -212,90 +224,50 @@ def _median(fn: Callable[[], Any], repeats: int = REPEATS) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
-def ours(graph: AttackGraph, profiles: tuple[AttackerData, ...], crown: list[int]) -> list[list[AttackPath]]:
-    found = k_best_paths_many(graph, profiles, crown, k=K)
-    return [found[(p.id, t)] for p in profiles for t in crown]
-
-
-def one_at_a_time(graph: AttackGraph, profiles: tuple[AttackerData, ...], crown: list[int]) -> list[list[AttackPath]]:
-    return [k_best_paths(graph, p, t, k=K) for p in profiles for t in crown]
-
-
-def networkx_graphs(graph: AttackGraph, profiles: tuple[AttackerData, ...]) -> dict[int, nx.DiGraph]:
-    """One DiGraph per profile (weights depend on its capability) with a super-source ``S``."""
-    out = {}
-    for profile in profiles:
-        step = -math.log(OC_STEP[profile.capability])
-        g = nx.DiGraph()
-        for e, (src, dst) in enumerate(zip(graph.edge_src, graph.edge_dst, strict=True)):
-            weight = graph.edge_cost[e] + (step if graph.edge_uses_capability[e] else 0.0)
-            if not g.has_edge(src, dst) or g[src][dst]["weight"] > weight:
-                g.add_edge(src, dst, weight=weight)
-        for source in entry_sources(graph, profile):
-            g.add_edge("S", source, weight=0.0)
-        out[profile.id] = g
-    return out
-
-
-def baseline(graph: AttackGraph, graphs: dict[int, nx.DiGraph], pairs: list[tuple[AttackerData, int]]) -> list[Any]:
-    results = []
-    for profile, target in pairs:
-        g, node = graphs[profile.id], graph.index[target]
-        if "S" not in g or node not in g or not nx.has_path(g, "S", node):
-            results.append([])
-            continue
-        found = islice(nx.shortest_simple_paths(g, "S", node, weight="weight"), K)
-        results.append([math.exp(-nx.path_weight(g, path, "weight")) for path in found])
-    return results
-
-
-def measure_paths(n: int) -> dict[str, Any]:
-    snapshot, profiles, crown = make_system(n)
-    build_s, graph = _median(lambda: build_graph(snapshot))
-    ours_s, found = _median(lambda: ours(graph, profiles, crown))
-    single_s, _ = _median(lambda: one_at_a_time(graph, profiles, crown), 1)
-    pairs = [(p, t) for p in profiles for t in crown]
-    graphs = networkx_graphs(graph, profiles)
-    nx_s, theirs = _median(lambda: baseline(graph, graphs, pairs), REPEATS if n <= 1_000 else 1)
-    agree = all(
-        len(a) == len(b) and all(math.isclose(x.probability, y, rel_tol=1e-9) for x, y in zip(a, b, strict=True))
-        for a, b in zip(found, theirs, strict=True)
+def _library() -> Library:
+    return load_library(
+        (ROOT / "threats" / "library" / "threats.yaml").read_bytes(),
+        (ROOT / "mitigations" / "library" / "controls.yaml").read_bytes(),
     )
-    lengths = [len(path.steps) for paths in found for path in paths]
+
+
+def measure_paths(n: int, library: Library) -> dict[str, Any]:
+    snapshot, profiles, crown = make_system(n)
+    controls = implied_controls(snapshot)
+    search_s, (graph, runs, _) = _median(lambda: current_paths_view(snapshot, library, profiles, controls))
+    report_s, report = _median(
+        lambda: attack_path_report(
+            snapshot, graph, runs, crown, current=controls, projected=controls, k=K, max_targets=len(crown)
+        )
+    )
+    moves = pair_moves(graph)
+    agree = True
+    for pair in report.pairs:
+        run = next(r for r in runs if r.attacker.id == pair["profile"]["id"])
+        route = route_of(graph, run, graph.thefts.jewels.index[pair["target"]["id"]], moves)
+        best = pair["paths"][0]
+        if route is None or not math.isclose(
+            best["probability"] * best["share"], route.probability * route.share, rel_tol=1e-3
+        ):
+            agree = False
+    lengths = [len(path["hops"]) for pair in report.pairs for path in pair["paths"]]
     return {
         "assets": n,
         "flows": len(snapshot.flows),
-        "graph_edges": len(graph.edge_src),
+        "graph_nodes": graph.nodes,
+        "graph_pairs": len(graph.pair_src),
         "profiles": len(profiles),
         "crown_jewels": len(crown),
-        "pairs": len(pairs),
-        "paths_found": sum(len(p) for p in found),
+        "pairs_with_paths": len(report.pairs),
+        "paths_found": sum(len(p["paths"]) for p in report.pairs),
         "hops_mean": round(statistics.fmean(lengths), 2) if lengths else 0,
         "hops_max": max(lengths, default=0),
-        "build_graph_s": round(build_s, 4),
-        "all_pairs_s": round(ours_s, 4),
-        "all_pairs_with_build_s": round(ours_s + build_s, 4),
-        "one_pair_at_a_time_s": round(single_s, 4),
-        "baseline_networkx_s": round(nx_s, 4),
-        "ratio_networkx_over_ours": round(nx_s / ours_s, 1) if ours_s else None,
-        "same_probabilities_as_networkx": agree,
+        "baseline_search_s": round(search_s, 4),
+        "path_report_s": round(report_s, 4),
+        "search_and_report_s": round(search_s + report_s, 4),
+        "ratio_report_over_search": round(report_s / search_s, 2) if search_s else None,
+        "best_path_equals_best_route": agree,
     }
-
-
-def _drawn(paths: list[AttackPath], names: dict[int, str]) -> list[DrawnPath]:
-    drawn = []
-    for path in paths:
-        hops = tuple(
-            PathHop(
-                None if isinstance(s.from_node, str) else s.from_node,
-                int(s.to_node),
-                s.flow_id,
-                s.probability,
-            )
-            for s in path.steps
-        )
-        drawn.append(DrawnPath(names[path.attacker_id], path.target_id, path.probability, hops))
-    return drawn
 
 
 def _render_row(kind: str, size: int, text: str, labelled: bool) -> dict[str, Any]:
@@ -314,15 +286,16 @@ def _render_row(kind: str, size: int, text: str, labelled: bool) -> dict[str, An
     }
 
 
-def measure_render(nodes: int) -> list[dict[str, Any]]:
+def measure_render(nodes: int, library: Library) -> list[dict[str, Any]]:
     """The attack-path diagram filled to ``nodes`` nodes, and the DFD of a ``nodes``-asset system."""
     snapshot, profiles, _ = make_system(max(nodes * 4, 1_000), seed=nodes)
-    graph = build_graph(snapshot)
-    names = {p.id: p.name for p in profiles}
+    controls = implied_controls(snapshot)
+    graph, runs, order = current_paths_view(snapshot, library, profiles, controls)
     # Many targets and k=20 give enough distinct paths to fill the cap.
-    targets = [a.id for a in snapshot.assets if a.kind in ("object_store", "model_registry", "model_weights")]
-    found = k_best_paths_many(graph, profiles, targets[: nodes // 2], k=20)
-    drawn = _drawn([path for paths in found.values() for path in paths], names)
+    report = attack_path_report(
+        snapshot, graph, runs, order, current=controls, projected=controls, k=20, max_targets=nodes // 2
+    )
+    drawn = list(report.drawn)
     build_s, text = _median(lambda: attack_path_dot(snapshot, drawn, title="Bench", max_nodes=nodes))
     attack = {
         **_render_row("attack-paths", nodes, text, True),
@@ -339,13 +312,14 @@ def measure_render(nodes: int) -> list[dict[str, Any]]:
 
 def main() -> None:
     load_before = os.getloadavg()[0]
-    path_rows = [measure_paths(n) for n in SIZES]
-    render_rows = [row for n in RENDER_NODES for row in measure_render(n)]
+    library = _library()
+    path_rows = [measure_paths(n, library) for n in SIZES]
+    render_rows = [row for n in RENDER_NODES for row in measure_render(n, library)]
     version = subprocess.run(["dot", "-V"], capture_output=True, text=True, check=False).stderr.strip()
     big = next(r for r in path_rows if r["assets"] == max(SIZES))
     mid = max(r["total_s"] for r in render_rows if r["size"] == GOAL_RENDER_NODES)
     result = {
-        "benchmark": f"k={K} most probable paths, all profile x crown-jewel pairs; attack-path diagram render",
+        "benchmark": f"k={K} most probable paths (v2 graph), all profile x crown-jewel pairs; diagram render",
         "python": platform.python_version(),
         "networkx": nx.__version__,
         "graphviz": version,
@@ -354,7 +328,7 @@ def main() -> None:
         "paths": path_rows,
         "render": render_rows,
         "goals": {
-            "paths_10k_s": {"goal": GOAL_PATH_SECONDS, "measured": big["all_pairs_with_build_s"]},
+            "paths_10k_s": {"goal": GOAL_PATH_SECONDS, "measured": big["path_report_s"]},
             "render_300_s": {"goal": GOAL_RENDER_SECONDS, "measured": mid},
         },
     }

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from mitigations import workflow
+from mitigations.models import Control
 from mitigations.selectors import plan_controls_for
 from mitigations.services.plans import plan_create
 from mitigations.services.transitions import plan_transition
 from tests.factories import AssetFactory, DataFlowFactory
 from tests.mitigations.conftest import EVIDENCE
-from mitigations.models import Control
 from threats.engine.controls import Coverage
 from threats.models import Finding, SystemRisk
 from threats.services.recompute import system_recompute

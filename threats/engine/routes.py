@@ -25,8 +25,21 @@ def pair_moves(graph: ViewGraph) -> dict[tuple[int, int], list[int]]:
     return result
 
 
+_PAIR_CACHE: dict[int, tuple[ViewGraph, dict[tuple[int, int], int]]] = {}
+_PAIR_CACHE_SIZE = 8
+
+
 def _pair_index(graph: ViewGraph) -> dict[tuple[int, int], int]:
-    return {(int(s), int(d)): i for i, (s, d) in enumerate(zip(graph.pair_src, graph.pair_dst, strict=True))}
+    """(src, dst) -> pair index, built once per graph: a recompute asks for thousands of routes
+    on the same few graphs, and rebuilding this map each time was most of their cost."""
+    hit = _PAIR_CACHE.get(id(graph))
+    if hit is not None and hit[0] is graph:
+        return hit[1]
+    index = dict(zip(zip(graph.pair_src.tolist(), graph.pair_dst.tolist(), strict=True), range(len(graph.pair_src))))
+    if len(_PAIR_CACHE) >= _PAIR_CACHE_SIZE:
+        _PAIR_CACHE.pop(next(iter(_PAIR_CACHE)))
+    _PAIR_CACHE[id(graph)] = (graph, index)
+    return index
 
 
 def route_of(

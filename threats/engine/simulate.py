@@ -87,6 +87,17 @@ def pert_quantile(value: Money, u: np.ndarray | float) -> np.ndarray:
     return low + (high - low) * betaincinv(a, b, u)
 
 
+def pert_draws(value: Money, rng: np.random.Generator, draws: int) -> np.ndarray:
+    """``draws`` Beta-PERT variates. numpy's beta sampler, not the inverse CDF: inverting the
+    incomplete beta function cost 2 ms per jewel at 10,000 draws, most of a recompute."""
+    low, likely, high = value
+    if high <= low:
+        return np.full(draws, low, dtype=np.float64)
+    a = 1.0 + 4.0 * (likely - low) / (high - low)
+    b = 1.0 + 4.0 * (high - likely) / (high - low)
+    return low + (high - low) * rng.beta(a, b, draws)
+
+
 def _stream(seed: int, key: str) -> np.random.Generator:
     spawn = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(spawn,))))
@@ -126,7 +137,7 @@ def simulate(
         if not any(r > 0 for v in range(views) for r in jewels[v][j].rates) or pert_mean(*first.value) <= 0:
             continue
         rng = _stream(seed, f"jewel|{first.key}")
-        value = pert_quantile(first.value, rng.random(draws))
+        value = pert_draws(first.value, rng, draws)
         uniforms = rng.random((len(first.shares), draws))
         for v in range(views):
             rates = np.asarray(jewels[v][j].rates)[:, None]
@@ -142,7 +153,7 @@ def simulate(
         if not any(endpoints[v][e].rate > 0 for v in range(views)):
             continue
         rng = _stream(seed, f"endpoint|{first.key}")
-        cost = pert_quantile(first.cost, rng.random(draws))
+        cost = pert_draws(first.cost, rng, draws)
         u = rng.random(draws)
         for v in range(views):
             ep = endpoints[v][e]

@@ -21,14 +21,23 @@ VIEWS = ("inherent", "current", "projected")
 
 def number(value: float) -> float:
     """Six significant digits: stable JSON and no false 'changes' from float noise."""
-    if value == 0 or not math.isfinite(value):
+    if value == 0 or value != value or value in (math.inf, -math.inf):
         return float(value)
-    return round(value, 5 - int(math.floor(math.log10(abs(value)))))
+    return float(f"{value:.6g}")
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, float):
+    """JSON-ready copy with every float at six significant digits (``number``). Dispatch on the
+    exact type first: this runs over every explanation of every finding on each recompute."""
+    kind = type(value)
+    if kind is float:
         return number(value)
+    if kind is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_plain(v) for v in value]
+    if isinstance(value, float):  # numpy floats
+        return number(float(value))
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
