@@ -6,6 +6,7 @@ Personas (style anchors §5.9): ``owner`` (team A admin), ``editor``, ``viewer``
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from tests.factories import (
     AssetFactory,
@@ -42,6 +44,18 @@ from workbench.models import (
 )
 
 PERSONAS = ("owner", "editor", "viewer", "risk_owner", "outsider")
+
+
+@pytest.fixture(autouse=True)
+def _own_throttle_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test counts requests in throttle buckets of its own.
+
+    Buckets live in the cache, which outlives a test's database rollback (and, on Redis, the
+    whole run), while user ids repeat between tests; a shared bucket would make a test's outcome
+    depend on how many requests earlier tests made. Pages count too (the expensive reads'
+    budget, ``workbench.api.throttles``), hence here and not only for the API tests.
+    """
+    monkeypatch.setattr(SimpleRateThrottle, "cache_format", f"throttle-{uuid.uuid4().hex}-%(scope)s-%(ident)s")
 
 
 def find_shared(relative: str) -> Path:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import environ
 from celery.schedules import crontab
 from kombu import Queue
 
-from workbench.env import env_bool, env_int, env_list, env_str, secret_key
+from workbench.env import database_config, env_bool, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(env_str("SHARED_DIR", str(BASE_DIR.parent / "shared")))
@@ -45,11 +44,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "workbench.middleware.csp.ContentSecurityPolicyMiddleware",
+    "workbench.middleware.query.RefuseNulQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "workbench.api.throttles.ExpensiveReadMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -75,20 +76,14 @@ TEMPLATES = [
 ]
 
 # --- Database: SQLite by default, PostgreSQL (or anything dj-database-url knows) by URL -------
-_env = environ.Env()
+# Every SQLite database, default file or sqlite:/// URL, gets the same lock mode and busy
+# timeout (workbench.env.SQLITE_OPTIONS).
 DATABASE_URL = env_str("DATABASE_URL")
-if DATABASE_URL:
-    DATABASES = {"default": _env.db_url_config(DATABASE_URL)}
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / env_str("SQLITE_NAME", "db.sqlite3"),
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-        }
-    }
+DATABASES = {
+    "default": database_config(
+        DATABASE_URL, BASE_DIR / env_str("SQLITE_NAME", "db.sqlite3"), env_int("DB_CONN_MAX_AGE", 60)
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -106,9 +101,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workbench:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Login lockout (workbench.lockout) --------------------------------------------------------
+# 10 failures of one username from one address, or 20 of any usernames from one address
+# (password spraying), lock that address out for an hour. The address is workbench.client_ip's.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "workbench.lockout.AddressAwareLockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "workbench.client_ip.client_ip"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 LANGUAGE_CODE = "en-us"
@@ -177,16 +178,35 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "workbench.api.schema.WorkbenchAutoSchema",
     "EXCEPTION_HANDLER": "workbench.api.errors.api_exception_handler",
-    # One budget per API token (per user for browser sessions), one per address for anonymous.
+    # Budgets (workbench.api.throttles): one per user across their tokens and sessions, one per
+    # user for the expensive reads (also counted on their pages), one per address for anonymous.
     "DEFAULT_THROTTLE_CLASSES": [
-        "workbench.api.throttles.TokenRateThrottle",
+        "workbench.api.throttles.UserRateThrottle",
+        "workbench.api.throttles.ExpensiveReadThrottle",
         "workbench.api.throttles.AddressRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "token": env_str("API_THROTTLE_TOKEN", "6000/hour"),
+        "user": env_str("API_THROTTLE_USER", "6000/hour"),
+        "expensive": env_str("API_THROTTLE_EXPENSIVE", "600/hour"),
         "anon": env_str("API_THROTTLE_ANON", "120/hour"),
     },
 }
+
+# --- Client addresses, tokens and size limits (issue 13, points 4 and 5) --------------------
+# How many reverse proxies of ours stand in front of the app: 0 (reached directly) ignores
+# X-Forwarded-For; N reads the N-th address from its right (workbench.client_ip). Throttles
+# and the login lockout both use it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Active (unrevoked, unexpired) API tokens one user may hold, across teams.
+API_MAX_ACTIVE_TOKENS = env_int("API_MAX_ACTIVE_TOKENS", 20)
+# Size limits (workbench.services.limits): above bench/sync.py's largest system (50,000 assets,
+# 100,000 flows, one 150,000-item sync). Writes past them are refused whole (422; 413 for a sync
+# body with too many items). The editor graph draws at most EDITOR_GRAPH_MAX_ELEMENTS zones,
+# assets and flows at full detail, else zones and flow counts (workbench.api.editor).
+MAX_ASSETS_PER_SYSTEM = env_int("MAX_ASSETS_PER_SYSTEM", 60_000)
+MAX_FLOWS_PER_SYSTEM = env_int("MAX_FLOWS_PER_SYSTEM", 150_000)
+MAX_SYNC_ITEMS = env_int("MAX_SYNC_ITEMS", 200_000)
+EDITOR_GRAPH_MAX_ELEMENTS = env_int("EDITOR_GRAPH_MAX_ELEMENTS", 5000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Model-theft threat workbench API",
     "DESCRIPTION": (
@@ -295,6 +315,14 @@ LOGGING = {
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "workbench@localhost")
+
+# --- Outbound webhooks (mitigations.webhook_targets, issue 13.3) -----------------------------
+# A webhook only reaches public addresses: loopback, private, link-local, CGNAT, multicast,
+# reserved and cloud metadata targets are refused at save and again at delivery. Name private
+# receivers here (host names or CIDRs, comma-separated), e.g. "hooks.corp.internal,10.20.0.0/16";
+# metadata addresses stay refused whatever this says. Plain http only with WEBHOOK_REQUIRE_HTTPS off.
+WEBHOOK_ALLOWED_PRIVATE_HOSTS = env_list("WEBHOOK_ALLOWED_PRIVATE_HOSTS", [])
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
 
 # --- Risk engine ----------------------------------------------------------------------------
 RISK_DRAWS = env_int("RISK_DRAWS", 10_000)

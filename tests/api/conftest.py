@@ -1,4 +1,4 @@
-"""Fixtures of the API v1 tests: clients per persona and authentication, isolated throttles.
+"""Fixtures of the API v1 tests: clients per persona and authentication.
 
 ``api_as(persona, auth)`` returns an APIClient: ``auth`` is ``"session"`` (logged in, CSRF not
 enforced, as DRF's test client does), ``"token"`` (a read-write token of the persona's team; a
@@ -7,30 +7,17 @@ viewer can only hold a read-only one) or ``"read_only_token"``; ``persona=None``
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework.throttling import SimpleRateThrottle
 
 from workbench.choices import Role
 from workbench.models import Membership
 from workbench.services.tokens import token_issue
 
 AUTH_MODES = ("session", "token", "read_only_token")
-
-
-@pytest.fixture(autouse=True)
-def _own_throttle_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test counts requests in throttle buckets of its own.
-
-    Buckets live in the cache, which outlives a test's database rollback (and, on Redis, the
-    whole run), while token and user ids repeat between tests; a shared bucket would make a
-    test's outcome depend on how many requests earlier tests made.
-    """
-    monkeypatch.setattr(SimpleRateThrottle, "cache_format", f"throttle-{uuid.uuid4().hex}-%(scope)s-%(ident)s")
 
 
 def client_for(user: Any, auth: str | None, client: APIClient | None = None) -> APIClient:

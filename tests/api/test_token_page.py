@@ -136,3 +136,16 @@ def test_revoking_needs_a_post(client_as, editor, team_a):
 
     assert client_as("editor").get(reverse("workbench:token_revoke", kwargs={"pk": token.pk})).status_code == 405
     assert ApiToken.objects.get(pk=token.pk).revoked_at is None
+
+
+def test_a_token_beyond_the_users_cap_is_a_form_error(client_as, editor, team_a, settings, nothing_written):
+    settings.API_MAX_ACTIVE_TOKENS = 1
+    client = client_as("editor")
+    create(client, team=team_a.pk)
+
+    with nothing_written():
+        response = create(client, team=team_a.pk, name="Second job")
+
+    assert response.status_code == 400
+    assert "You already hold 1 active API tokens" in response.content.decode()
+    assert not SECRET.findall(response.content.decode())

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from tests.api.conftest import _own_throttle_buckets, client_for
+from tests.api.conftest import client_for
 from tests.conftest import db_state
 from tests.factories import AssetFactory, SystemFactory
 from workbench.models import Asset, AssetCopy, AuditEvent, System
 from workbench.services.elements import asset_save, flow_save
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_own_throttle_buckets.__name__)]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

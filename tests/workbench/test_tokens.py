@@ -176,3 +176,53 @@ def test_revoking_twice_writes_one_event(viewer, team_a, nothing_written):
         token_revoke(actor=viewer, token=ApiToken.objects.get(pk=token.pk))
 
     assert ApiToken.objects.get(pk=token.pk).revoked_at == revoked_at
+
+
+# --- the cap on active tokens per user (issue 13, point 4) ------------------------------------
+
+
+def test_a_user_may_hold_at_most_the_configured_number_of_active_tokens(settings, editor, team_a, nothing_written):
+    settings.API_MAX_ACTIVE_TOKENS = 3
+    for n in range(3):
+        token_issue(user=editor, team=team_a, name=f"job {n}")
+
+    with nothing_written(), pytest.raises(ValidationError) as refused:
+        token_issue(user=editor, team=team_a, name="one too many")
+
+    assert "You already hold 3 active API tokens" in refused.value.messages[0]
+
+
+def test_the_cap_counts_tokens_of_every_team(settings, editor, team_a, team_b, nothing_written):
+    settings.API_MAX_ACTIVE_TOKENS = 2
+    MembershipFactory(team=team_b, user=editor, role=Role.EDITOR)
+    token_issue(user=editor, team=team_a, name="a")
+    token_issue(user=editor, team=team_b, name="b")
+
+    with nothing_written(), pytest.raises(ValidationError):
+        token_issue(user=editor, team=team_b, name="c")
+
+
+def test_revoked_and_expired_tokens_free_their_place(settings, editor, team_a):
+    settings.API_MAX_ACTIVE_TOKENS = 2
+    revoked, _ = token_issue(user=editor, team=team_a, name="old laptop")
+    token_issue(user=editor, team=team_a, name="expired", expires_at=timezone.now() + timedelta(days=1))
+    with pytest.raises(ValidationError):
+        token_issue(user=editor, team=team_a, name="refused while both are live")
+    token_revoke(actor=editor, token=revoked)
+    ApiToken.objects.filter(name="expired").update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    token_issue(user=editor, team=team_a, name="new laptop")
+    token_issue(user=editor, team=team_a, name="ci")
+
+    assert ApiToken.objects.filter(user=editor).count() == 4
+
+
+def test_the_cap_is_per_user(settings, editor, owner, team_a):
+    settings.API_MAX_ACTIVE_TOKENS = 1
+    token_issue(user=editor, team=team_a, name="mine")
+
+    token, _ = token_issue(user=owner, team=team_a, name="theirs")
+
+    assert token.user_id == owner.pk
+    with pytest.raises(ValidationError):
+        token_issue(user=editor, team=team_a, name="second of mine")

@@ -1,4 +1,9 @@
-"""API token services: issue (shown once), authenticate by digest, revoke."""
+"""API token services: issue (shown once), authenticate by digest, revoke.
+
+A user holds at most ``API_MAX_ACTIVE_TOKENS`` active (unrevoked, unexpired) tokens across
+teams: request budgets are per user (``workbench.api.throttles``), and an unbounded number of
+live secrets would only multiply what can leak (issue 13, point 4).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from workbench.choices import Role
@@ -27,12 +34,25 @@ def token_digest(raw: str) -> str:
 def token_issue(
     *, user: User, team: Team, name: str, read_only: bool = True, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
-    """Create a token for a member of ``team``; returns the row and the raw secret (never stored)."""
+    """Create a token for a member of ``team``; returns the row and the raw secret (never stored).
+
+    Refused (``ValidationError``) for a viewer asking for write access, a blank name, and a user
+    who already holds ``API_MAX_ACTIVE_TOKENS`` active tokens (checked on the locked user row, so
+    concurrent requests cannot overshoot it).
+    """
     role = require_role(actor=user, team=team, roles=tuple(Role.values))
     if not read_only and role == Role.VIEWER:
         raise ValidationError({"read_only": "A viewer can only hold read-only tokens."})
     if not (name or "").strip():
         raise ValidationError({"name": "Name must not be blank."})
+    # Lock the user row: two concurrent issues by one user are counted one after the other.
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True).first()
+    limit = int(settings.API_MAX_ACTIVE_TOKENS)
+    if active_token_count(user=user) >= limit:
+        raise ValidationError(
+            f"You already hold {limit} active API tokens, the most one person may have. "
+            "Revoke one you no longer use, then make the new one."
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         team=team,
@@ -53,6 +73,13 @@ def token_issue(
         after={"read_only": read_only, "expires_at": str(expires_at or "")},
     )
     return token, raw
+
+
+def active_token_count(*, user: User) -> int:
+    """Tokens of ``user`` that still authenticate: not revoked and not expired, in any team."""
+    now = timezone.now()
+    live = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    return ApiToken.objects.filter(live, user_id=user.pk, revoked_at__isnull=True).count()
 
 
 def token_authenticate(raw: str) -> ApiToken | None:
