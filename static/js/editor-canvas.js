@@ -1,6 +1,7 @@
 /*
- * The editor's canvas helpers: Cytoscape style, level of detail for big graphs, and patching a
- * drawn graph in place (window.WorkbenchCanvas, used by editor.js).
+ * The editor's canvas helpers: Cytoscape style, level of detail for big graphs, the zones-only
+ * drawing of a graph too big to draw per asset, and patching a drawn graph in place
+ * (window.WorkbenchCanvas, used by editor.js).
  *
  * Issue 8 made a system of 500 assets and 1,500 flows open in well under 3 s; what that took on
  * the canvas side lives here: plain edges until arrows and labels can be seen, and local edits
@@ -62,6 +63,34 @@
     });
   }
 
+  /* The "zones" level of a graph too big to draw asset by asset (issue 13, point 5): a node per
+     zone labelled with its asset count, an edge per pair of zones labelled with the number of
+     flows between them, on a plain grid. Tapping a zone opens it at full detail (editor.js). */
+  function summaryElements(graph) {
+    var els = [];
+    var ids = {};
+    var zones = (graph.zones || []).map(function (z) {
+      return { id: "z_" + z.id, label: z.name + " · " + z.asset_count + " assets", classes: "zone-summary trust" + z.trust_level };
+    });
+    if (graph.unzoned_assets) {
+      zones.push({ id: "z_none", label: "No zone · " + graph.unzoned_assets + " assets", classes: "zone-summary" });
+    }
+    var columns = Math.max(1, Math.ceil(Math.sqrt(zones.length)));
+    zones.forEach(function (z, i) {
+      ids[z.id] = true;
+      els.push({ group: "nodes", data: { id: z.id, label: z.label }, classes: z.classes,
+        position: { x: (i % columns) * 260, y: Math.floor(i / columns) * 160 } });
+    });
+    (graph.zone_flows || []).forEach(function (pair, i) {
+      var source = pair.source_zone === null ? "z_none" : "z_" + pair.source_zone;
+      var target = pair.target_zone === null ? "z_none" : "z_" + pair.target_zone;
+      if (!ids[source] || !ids[target]) return;
+      els.push({ group: "edges", data: { id: "zf_" + i, source: source, target: target,
+        label: pair.count + (pair.count === 1 ? " flow" : " flows") }, classes: "detailed labelled" });
+    });
+    return els;
+  }
+
   var STYLE = [
     { selector: "node", style: { "label": "data(label)", "font-size": 11, "text-valign": "center",
       "text-wrap": "ellipsis", "text-max-width": 110, "min-zoomed-font-size": 6 } },
@@ -73,6 +102,9 @@
       "background-color": "#1d2330", "border-color": "#5d6678", "border-style": "dashed",
       "text-valign": "top", "text-halign": "center", "font-weight": "bold", "padding": 18 } },
     { selector: "node.zone.trust0", style: { "background-color": "#b3261e" } },
+    { selector: "node.zone-summary", style: { "shape": "round-rectangle", "width": 200, "height": 64,
+      "background-color": "#eef0f4", "border-width": 1, "border-color": "#5d6678", "text-max-width": 190 } },
+    { selector: "node.zone-summary.trust0", style: { "border-color": "#b3261e", "border-width": 2 } },
     { selector: "edge", style: { "width": 1.5, "curve-style": "haystack", "line-color": "#7b8497" } },
     { selector: "edge.detailed", style: { "curve-style": "bezier", "target-arrow-shape": "triangle",
       "target-arrow-color": "#7b8497" } },
@@ -90,5 +122,6 @@
     STYLE: STYLE,
     edgeDetail: edgeDetail,
     patchCanvas: patchCanvas,
+    summaryElements: summaryElements,
   };
 })();

@@ -22,6 +22,12 @@
   }
 
   EditorModel.prototype.load = function (graph) {
+    /* "full": every element in scope; "zones": a system too big to draw per asset, given as zones
+       with counts (the graph itself is kept in summary, and there is nothing to edit). */
+    this.level = graph.level || "full";
+    this.summary = this.level === "zones" ? graph : null;
+    this.totals = graph.totals || {};
+    this.limit = graph.limit || 0;
     this.version = graph.version;
     this.riskVersion = graph.risk_version;  // the results version the findings below belong to
     this.canEdit = !!graph.can_edit;

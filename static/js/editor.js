@@ -75,6 +75,7 @@
     var model = null;
     var connectFrom = null;
     var big = false;                        // the canvas was made for more than Canvas.BIG elements
+    var drawnLevel = "";                    // "full" or "zones": the level the canvas was made for
     var edgeClasses = Canvas.FULL_DETAIL;   // the detail classes every edge carries now
 
     /* Follow the zoom with a big graph's edge detail (a restyle of every edge, so only on a change). */
@@ -118,6 +119,7 @@
       flowTarget: "",
       nextColumn: 0,
       nextStatus: "",
+      zoneFocus: "",     // a zone id when only that zone is drawn (?zone=), "" for the whole system
 
       init: function () {
         var self = this;
@@ -136,8 +138,12 @@
       },
 
       fetchGraph: function () {
-        return fetch(this.urls.graph, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        var self = this;
+        var url = this.urls.graph + (this.zoneFocus ? "?zone=" + encodeURIComponent(this.zoneFocus) : "");
+        return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
           .then(function (r) {
+            // The zone drawn alone is gone (deleted here or by someone else): back to the whole system.
+            if (r.status === 400 && self.zoneFocus) { self.zoneFocus = ""; return self.fetchGraph(); }
             if (!r.ok) throw new Error("The diagram could not be loaded (HTTP " + r.status + ").");
             return r.json();
           });
@@ -174,6 +180,12 @@
         none.value = "";
         none.textContent = "— choose an element —";
         picker.appendChild(none);
+        if (this.zoneFocus) {
+          var back = document.createElement("option");
+          back.value = "all";
+          back.textContent = "↩ All zones of the system";
+          picker.appendChild(back);
+        }
         var assets = [];
         Object.keys(groups).forEach(function (kind) {
           var group = document.createElement("optgroup");
@@ -206,8 +218,10 @@
         var els = [];
         var placed = Object.assign({}, model.savedPositions, model.positions);
         var auto = autoPositions(model, placed);
+        var focus = this.zoneFocus;
         Object.keys(model.base.zone).forEach(function (id) {
           if (model.isDeleted("zone", Number(id))) return;
+          if (focus && id !== focus) return;  // one zone drawn alone: the others are only choices
           var z = model.current("zone", Number(id));
           els.push({ group: "nodes", data: { id: nodeId("zone", id), label: z.name,
             parent: z.parent ? nodeId("zone", z.parent) : undefined }, classes: "zone trust" + z.trust_level });
@@ -252,7 +266,11 @@
       draw: function () {
         var self = this;
         var container = this.$refs.canvas;
-        var elements = this.elementsFor();
+        var summary = model.level === "zones";
+        var elements = summary ? Canvas.summaryElements(model.summary) : this.elementsFor();
+        if (cy && drawnLevel !== model.level) { cy.destroy(); cy = null; }  // zones and assets share no element
+        drawnLevel = model.level;
+        if (summary) this.nextStatus = this.summaryStatus();
         if (!cy) big = elements.length > Canvas.BIG;
         edgeClasses = Canvas.edgeDetail(big, cy ? cy.zoom() : 0);
         if (edgeClasses) elements.forEach(function (e) { if (e.group === "edges") e.classes += " " + edgeClasses; });
@@ -277,7 +295,8 @@
         cy.autoungrabify(!model.canEdit);
         cy.one("render", function () {
           self.state = "ready";
-          self.status = self.nextStatus || ("Version " + model.version + (model.pendingCount() ? "" : " · all changes saved"));
+          self.status = self.nextStatus || ("Version " + model.version + (model.pendingCount() ? "" : " · all changes saved") +
+            (self.zoneFocus && !summary ? " · one zone drawn (“↩ All zones” in the element list goes back)" : ""));
           self.nextStatus = "";
           mark("editor-rendered");
         });
@@ -285,6 +304,11 @@
       },
 
       onTap: function (target) {
+        if (model.level === "zones") {
+          if (target.isNode() && target.id() === "z_none") this.status = "Assets in no zone are listed in the tables below.";
+          else if (target.isNode()) this.openZone(target.id().slice(2));
+          return;
+        }
         var parsed = parseNodeId(target.id());
         if (this.connectMode && parsed.kind === "asset") {
           if (connectFrom === null) {
@@ -319,7 +343,9 @@
       pickChanged: function (event) {
         var value = event.target.value;
         if (!value) { this.select("", ""); return; }
+        if (value === "all") { this.openZone(""); return; }
         var parsed = parseNodeId(value);
+        if (model.level === "zones" && parsed.kind === "zone") { this.openZone(parsed.key); return; }
         this.select(parsed.kind, parsed.key);
         if (cy) {
           var el = cy.getElementById(value);
@@ -354,6 +380,25 @@
         var total = found.reduce(function (sum, f) { return sum + (f.current_mean || 0); }, 0);
         this.findingsTotal = found.length ? Math.round(total).toLocaleString("en-US") + " / yr" : "";
         if (this.$refs.picker) this.$refs.picker.value = nodeId(kind, key);
+      },
+
+      /* Too big to draw per asset: say so, and how to get at the assets (issue 13, point 5). */
+      summaryStatus: function () {
+        var t = model.totals;
+        var where = this.zoneFocus ? "This zone has" : "This system has";
+        return where + " more zones, assets and flows than the diagram draws at once (" + model.limit +
+          "; the system: " + (t.assets || 0) + " assets, " + (t.flows || 0) + " flows). Choose a zone to open it" +
+          (this.zoneFocus ? " (this one is too big too: use the tables below)" : "") + ", or use the tables below.";
+      },
+
+      /* Draw one zone only ("" for the whole system); unsaved changes must be saved first. */
+      openZone: function (zone) {
+        if (model.pendingCount()) { this.error = "Save or discard your changes before opening another zone."; return; }
+        this.error = "";
+        this.zoneFocus = zone ? String(zone) : "";
+        this.select("", "");
+        this.status = "Loading the diagram…";
+        this.reload();
       },
 
       isKind: function (kind) { return this.selectedKind === kind; },
@@ -418,7 +463,8 @@
         var ref = model.create("asset", { name: "New asset " + count, kind: this.newKind, criticality: 3,
           authentication: "sso", internet_facing: false, mfa: false, encrypted_at_rest: false,
           rate_limited: false, logging: false, monitored: false, third_party: false, model_class: "",
-          output_granularity: "", value_min: 0, value_likely: 0, value_max: 0, description: "" });
+          output_granularity: "", value_min: 0, value_likely: 0, value_max: 0, description: "",
+          zone: this.zoneFocus ? parseInt(this.zoneFocus, 10) : null });  // drawn alone, a zone takes what is added
         // New assets line up in a column right of the drawing, where they never cover another.
         model.positions[ref] = fresh ? [this.nextColumn, box.y1 + fresh * 80] : [box.x2 + 160, box.y1];
         if (!fresh) this.nextColumn = box.x2 + 160;

@@ -1,4 +1,4 @@
-"""API v1 error answers: one body shape for every status, throttling per token, CSRF for sessions."""
+"""API v1 error answers: one body shape for every status, anonymous throttling, CSRF for sessions."""
 
 from __future__ import annotations
 
@@ -92,24 +92,8 @@ def test_unknown_api_paths_answer_json(api_as, system):
 def tight_rates(settings: Any) -> None:
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"token": "3/minute", "anon": "2/minute"},
+        "DEFAULT_THROTTLE_RATES": {"user": "3/minute", "anon": "2/minute"},
     }
-
-
-def test_throttling_counts_per_token_and_falls_back_to_the_user(tight_rates, editor, system):
-    first, second = client_for(editor, "token"), client_for(editor, "token")
-    session = client_for(editor, "session")
-
-    statuses = [first.get("/api/v1/systems/").status_code for _ in range(4)]
-
-    assert statuses == [200, 200, 200, 429]
-    throttled = first.get("/api/v1/systems/")
-    assert shape(throttled)["code"] == "throttled"
-    assert int(throttled["Retry-After"]) > 0
-    # Another token of the same user, and the user's browser session, have budgets of their own.
-    assert [second.get("/api/v1/systems/").status_code for _ in range(3)] == [200, 200, 200]
-    assert [session.get("/api/v1/systems/").status_code for _ in range(3)] == [200, 200, 200]
-    assert session.get("/api/v1/systems/").status_code == 429
 
 
 def test_anonymous_callers_are_throttled_by_address_where_they_are_let_in(tight_rates, system):

@@ -133,8 +133,10 @@ def test_people_have_personnel_types_and_the_default_profiles_their_entry_points
     assert insider.actor_type == "insider" and supplier.actor_type == "supplier"
     assert {a.name for a in insider.entry_assets.all()} == set(ATTACKER_ENTRIES["Malicious insider"])
     assert {people.get(a.name) for a in insider.entry_assets.all()} == {"employee"}
-    supplied = {a.name for a in supplier.entry_assets.all()}
-    assert {"Public package index", "GPU cloud support"} <= supplied
+    # The supplier enters where supplied content comes in; the vendor's staff are people of their
+    # own (personnel type "vendor"), reached by phishing, not a second entry of the same profile.
+    assert {a.name for a in supplier.entry_assets.all()} == set(ATTACKER_ENTRIES["Compromised supplier"])
+    assert "Public package index" in ATTACKER_ENTRIES["Compromised supplier"]
 
 
 def test_pulls_point_the_way_the_payload_moves_and_are_initiated_by_the_client(demo):

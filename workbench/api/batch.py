@@ -37,6 +37,7 @@ from workbench.models import Asset, DataFlow, System, TrustZone
 from workbench.services import elements as services
 from workbench.services.common import require_role
 from workbench.services.layout import positions_save
+from workbench.services.limits import SystemLimitExceeded
 
 ELEMENT_KINDS = ("asset", "flow", "zone")
 MAX_OPERATIONS = 500
@@ -176,7 +177,11 @@ class SystemBatchView(SystemScopedMixin, APIView):  # type: ignore[misc]  # DRF 
         body = BatchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with transaction.atomic():
-            locked = System.objects.select_for_update().select_related("team").get(pk=system.pk)
+            # The system row only, and NO KEY: rows that merely reference it (audit events, plan
+            # comments) can still be written meanwhile; locking the team too deadlocked those (issue 13).
+            locked = (
+                System.objects.select_for_update(no_key=True, of=("self",)).select_related("team").get(pk=system.pk)
+            )
             current = version_etag(locked.version)
             if current not in {tag.strip() for tag in header.split(",")}:
                 return self._stale(locked)
@@ -204,9 +209,14 @@ class SystemBatchView(SystemScopedMixin, APIView):  # type: ignore[misc]  # DRF 
 
     @staticmethod
     def _wrap(call: Any, prefix: str) -> Any:
-        """Run a service call; its ValidationError names the operation that failed."""
+        """Run a service call; its ValidationError names the operation that failed.
+
+        A system size limit stays what it is (422 ``system_too_large``, ``workbench.api.errors``).
+        """
         try:
             return call()
+        except SystemLimitExceeded:
+            raise
         except DjangoValidationError as exc:
             raise ValidationError(_prefixed(prefix, _django_validation_errors(exc))) from exc
 

@@ -2,8 +2,9 @@
 
 Clients handle ``{"detail": str, "code": str, "errors": {...}}`` whatever went wrong: field
 errors (400), authentication (401), role or token (403), scoping (404), a concurrent or
-conflicting write (409), a stale ``If-Match`` (412), a body too large (413), throttling (429)
-and a server error (500). ``errors`` is present only where there are field errors. Django's own
+conflicting write (409), a stale ``If-Match`` (412), a body too large (413), a write that would
+pass a system's size limit (422, ``workbench.services.limits``), throttling (429) and a server
+error (500). ``errors`` is present only where there are field errors. Django's own
 exceptions raised by services (``ValidationError``, ``PermissionDenied``, ``Http404``), a body
 over Django's upload limit (``RequestDataTooBig``) and, on a write, a unique-constraint race
 (``IntegrityError``) are mapped here, so views stay thin and never build error bodies by hand.
@@ -30,6 +31,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from workbench.services.limits import SystemLimitExceeded
+
 
 class PreconditionFailed(exceptions.APIException):
     """``If-Match`` names another version of the resource than the current one."""
@@ -49,6 +52,12 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "payload_too_large"
+
+
+class SystemTooLarge(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The system would pass its size limit; nothing was written."
+    default_code = "system_too_large"
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -80,6 +89,13 @@ def _first_code(codes: Any) -> str:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler (status, headers, rollback), then the body rewritten to the one shape."""
+    if isinstance(exc, SystemLimitExceeded):
+        errors = _django_validation_errors(exc)
+        response = drf_exception_handler(SystemTooLarge(), context)
+        if response is not None:
+            first = next(iter(errors.values()), [SystemTooLarge.default_detail])
+            response.data = {"detail": str(first[0]), "code": SystemTooLarge.default_code, "errors": errors}
+        return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_errors(exc))
     elif isinstance(exc, IntegrityError):

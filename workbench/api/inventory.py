@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workbench.api.errors import PayloadTooLarge
+from workbench.api.errors import ErrorSerializer, PayloadTooLarge
 from workbench.api.permissions import token_team_id
 from workbench.api.renderers import FastJSONRenderer
 from workbench.choices import JobKind
@@ -39,7 +39,8 @@ from workbench.services.inventory import (
     inventory_sync_enqueue,
     sync_job_answer,
 )
-from workbench.services.inventory_parse import PayloadError, parse_envelope
+from workbench.services.inventory_guard import parse_sync, sync_precheck
+from workbench.services.inventory_parse import PayloadError
 
 MAX_BODY_BYTES = 128 * 1024 * 1024
 KEY_HEADER = "Idempotency-Key"
@@ -96,6 +97,10 @@ SYNC_REQUEST = inline_serializer(
         "source": serializers.CharField(max_length=64),
         "mode": serializers.ChoiceField(choices=["upsert", "full"], default="upsert"),
         "dry_run": serializers.BooleanField(default=False),
+        "prune_all": serializers.BooleanField(
+            default=False,
+            help_text="Only with mode full and no assets: yes, delete every asset of this source.",
+        ),
         "assets": serializers.ListField(child=serializers.DictField(), default=list),
         "flows": serializers.ListField(child=serializers.DictField(), default=list),
     },
@@ -124,7 +129,12 @@ class InventorySyncView(APIView):
             202: OpenApiResponse(OpenApiTypes.OBJECT, description="Large payload accepted as a Job."),
             400: OpenApiResponse(OpenApiTypes.OBJECT, description="Not a sync request."),
             409: OpenApiResponse(OpenApiTypes.OBJECT, description="Idempotency-Key reused with another body."),
-            422: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid items; nothing was written."),
+            413: OpenApiResponse(ErrorSerializer, description="More than MAX_SYNC_ITEMS assets and flows."),
+            422: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Invalid items, a full sync without assets and without prune_all, or a system "
+                "that would pass its size limits; nothing was written.",
+            ),
         },
     )
     def post(self, request: Request, slug: str, **kwargs: Any) -> Response:
@@ -137,7 +147,10 @@ class InventorySyncView(APIView):
         raw: bytes = getattr(request, "sync_body", b"")
         digest = hashlib.sha256(raw).hexdigest()
         try:
-            envelope = parse_envelope(data)
+            refused = sync_precheck(data)  # 413 too many items, 422 a full sync pruning everything
+            if refused is not None:
+                return Response(refused.body, status=refused.status_code)
+            envelope, _ = parse_sync(data)
             if envelope.item_count > inline_limit():
                 answer = inventory_sync_enqueue(
                     actor=request.user,

@@ -103,7 +103,9 @@ class SystemViewSet(viewsets.GenericViewSet):
         """The visible system, locked, after the role and If-Match checks."""
         system = selectors.system_get(user=self.request.user, slug=slug, team_id=token_team_id(self.request))
         require_role(actor=self.request.user, team=system.team)
-        locked = System.objects.select_for_update().select_related("team").get(pk=system.pk)
+        # The system row only, and NO KEY: rows that merely reference it (audit events, plan
+        # comments) are still written meanwhile; locking the team too deadlocked them (issue 13.6).
+        locked = System.objects.select_for_update(no_key=True, of=("self",)).select_related("team").get(pk=system.pk)
         check_if_match(self.request, version_etag(locked.version))
         return locked
 

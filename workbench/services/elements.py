@@ -16,6 +16,7 @@ from django.db import transaction
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
 from workbench.services.common import Actor, delete_element, save_element
 from workbench.services.copies import copies_held_by, relations_for
+from workbench.services.limits import check_room
 
 ZONE_FIELDS = ("name", "trust_level", "parent", "description")
 ASSET_FIELDS = (
@@ -93,6 +94,7 @@ def zone_delete(*, actor: Actor, zone: TrustZone) -> None:
     delete_element(actor=actor, system=zone.system, instance=zone, extra={"unzoned_assets": assets})
 
 
+@transaction.atomic
 def asset_save(
     *,
     actor: Actor,
@@ -109,6 +111,8 @@ def asset_save(
     data asset's copies are; ``serves`` the models an endpoint, gateway or agent answers for.
     ``hosted_on`` on a data asset stands for ``stored_on=[host]``. None leaves a relation alone.
     """
+    if asset is None:
+        check_room(system=system, changes={Asset: (1, 0)})  # MAX_ASSETS_PER_SYSTEM
     instance = asset or Asset()
     fields = _strip_name(fields)
     relations = relations_for(instance, fields, stored_on=stored_on, loaded_on=loaded_on, serves=serves)
@@ -135,6 +139,7 @@ def asset_delete(*, actor: Actor, asset: Asset) -> None:
     delete_element(actor=actor, system=asset.system, instance=asset, extra=extra)
 
 
+@transaction.atomic
 def flow_save(
     *,
     actor: Actor,
@@ -144,6 +149,8 @@ def flow_save(
     **fields: Any,
 ) -> DataFlow:
     """Create (``flow=None``) or update a data flow; ``carries`` replaces the carried assets."""
+    if flow is None:
+        check_room(system=system, changes={DataFlow: (1, 0)})  # MAX_FLOWS_PER_SYSTEM
     m2m = {"carries": list(carries)} if carries is not None else None
     return save_element(
         actor=actor,

@@ -1,7 +1,8 @@
 """Inventory sync (DESIGN.md §7): upsert a source's assets and flows in one atomic, idempotent write.
 
-1. Lock the system row (``select_for_update``): syncs of one system run one after the other, so
-   overlapping payloads can never both insert the same ``(source, external_id)``.
+1. Lock the system row (``select_for_update``, NO KEY so that writers of rows referencing it,
+   such as audit events, do not deadlock with it): syncs of one system run one after the other,
+   so overlapping payloads can never both insert the same ``(source, external_id)``.
 2. With an ``Idempotency-Key``, a stored answer for that key is replayed (or refused with 409
    when the body differs) before anything else runs.
 3. Check every item and plan the writes against the stored rows (``inventory_plan``); one bad
@@ -14,6 +15,7 @@ A deadlock or serialization failure (another writer of the same rows, e.g. an ed
 browser) rolls the attempt back and retries it, so clients never see one. Payloads above
 ``INVENTORY_SYNC_INLINE_ITEMS`` items are stored and processed by a worker
 (``workbench.inventory_sync``) under a Job.
+Refusals of a whole request (sizes, a full sync pruning all) are in ``inventory_guard``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from workbench.choices import JobKind
 from workbench.models import InventorySync, Job, System
 from workbench.services.audit import audit_record
 from workbench.services.common import Actor, bump_version, require_role
-from workbench.services.inventory_parse import Envelope, PayloadError, parse_envelope
+from workbench.services.inventory_guard import parse_sync, size_refusal, sync_precheck
+from workbench.services.inventory_parse import Envelope, PayloadError
 from workbench.services.inventory_plan import SyncPlan, plan_sync
 from workbench.services.inventory_write import write_plan
 from workbench.services.jobs import job_create, job_fail, job_finish, job_start
@@ -147,18 +150,20 @@ def inventory_sync(
     """Sync one source's inventory into ``system`` (see the module docstring for the steps).
 
     Raises ``PayloadError`` (not a sync request), ``PermissionDenied`` (not an editor or admin of
-    the system's team) and ``IdempotencyConflict``; item errors are a 422 answer, not an error.
+    the system's team) and ``IdempotencyConflict``; item errors and refusals are answers.
     Writes: the rows, one version bump, one ``inventory_sync`` audit event, and with a key one
     ``InventorySync`` row. Dry runs write nothing and ignore the key.
     """
-    envelope = parse_envelope(data)
+    if (refused := sync_precheck(data)) is not None:
+        return SyncAnswer(refused.status_code, refused.body)
+    envelope, _ = parse_sync(data)
     key = "" if envelope.dry_run else idempotency_key
 
     def attempt() -> SyncAnswer:
         with transaction.atomic():
             rows = System.objects.filter(pk=system.pk)
             # Dry runs only read: they take no lock and queue behind no sync.
-            rows = rows if envelope.dry_run else rows.select_for_update()
+            rows = rows if envelope.dry_run else rows.select_for_update(no_key=True)
             system.version = rows.values_list("version", flat=True).get()
             require_role(actor=actor, team=system.team)
             if key:
@@ -185,6 +190,8 @@ def _sync_locked(*, actor: Actor, system: System, envelope: Envelope) -> SyncAns
     plan = plan_sync(system=system, envelope=envelope)
     if plan.errors:
         return SyncAnswer(422, _error_body(plan))
+    if (too_large := size_refusal(plan, system)) is not None:
+        return SyncAnswer(too_large.status_code, too_large.body)
     changed = plan.changes_anything
     if changed and not envelope.dry_run:
         write_plan(plan=plan, system=system, now=timezone.now())
@@ -300,7 +307,7 @@ def inventory_sync_enqueue(
 
     def attempt() -> SyncAnswer:
         with transaction.atomic():
-            System.objects.select_for_update().only("id").get(pk=system.pk)
+            System.objects.select_for_update(no_key=True).only("id").get(pk=system.pk)
             require_role(actor=actor, team=system.team)
             if idempotency_key:
                 replayed = _replay(system=system, actor=actor, key=idempotency_key, body_sha256=body_sha256)
