@@ -30,7 +30,7 @@ class AdviceStepSerializer(serializers.Serializer):
     change = serializers.CharField(
         help_text="Hardening change ('remove_exposure', 'require_mfa', ...); '' for a control."
     )
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not DRF's Field.label
     scope = serializers.ChoiceField(choices=["assets", "system"], help_text="'system': organisation-wide.")
     asset_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Where it goes; empty for system.")
     asset_names = serializers.ListField(child=serializers.CharField())

@@ -21,7 +21,7 @@ from threats.engine.actions import Action, apply_hardening, control_actions, har
 from threats.engine.attack_graph import build_view
 from threats.engine.attackers import AttackerData
 from threats.engine.chokepoints import ChokePoint, Cut, choke_points, weighted_cut
-from threats.engine.controls import ControlsInForce, Coverage, coverage, merge
+from threats.engine.controls import ControlsInForce, coverage, merge
 from threats.engine.evaluate import run_profile
 from threats.engine.facts import derive_facts
 from threats.engine.jewels import placement
@@ -89,10 +89,10 @@ class Evaluator:
 
     def loss(self, actions: Sequence[Action]) -> float:
         self.count += 1
-        extra: dict[str, Coverage | None] = {}
+        extra: ControlsInForce = {}
         for action in actions:
             if action.control:
-                extra = dict(merge(extra, {action.control: action.coverage}))
+                extra = merge(extra, {action.control: action.coverage})
         hardened = [a for a in actions if a.change]
         snapshot = apply_hardening(self.snapshot, hardened) if hardened else self.snapshot
         if hardened:

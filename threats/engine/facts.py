@@ -211,7 +211,7 @@ def _derive(snapshot: SystemSnapshot) -> SystemFacts:
     unauth_in: set[int] = set()
     exports: set[int] = set()
     flow_facts: dict[int, dict[str, Any]] = {}
-    jewels = frozenset(a.id for a in assets if is_jewel(a))
+    jewel_ids = frozenset(a.id for a in assets if is_jewel(a))
     for flow in snapshot.flows:
         src = index.get(flow.source_id)
         dst = index.get(flow.target_id)
@@ -234,7 +234,7 @@ def _derive(snapshot: SystemSnapshot) -> SystemFacts:
         source = ends[src] if src is not None else _DANGLING
         target = ends[dst] if dst is not None else _DANGLING
         flow_facts[flow.id] = _flow_attrs(flow, source, target, carried)
-        flow_facts[flow.id].update(_flow_v2(flow, source, target, jewels))
+        flow_facts[flow.id].update(_flow_v2(flow, source, target, jewel_ids))
 
     seeds = [i for i, end in enumerate(ends) if end.internet_facing or end.trust == 0]
     # A person is exposed when mail, chat or another channel from an exposed asset reaches them.
@@ -293,7 +293,7 @@ def _derive(snapshot: SystemSnapshot) -> SystemFacts:
             "streaming": asset.streaming,
             "instances": asset.instances,
             "exposed": ends[i].internet_facing or ends[i].trust == 0 or (asset.kind == HUMAN_ROLE and i in phished),
-            "is_jewel": asset.id in jewels,
+            "is_jewel": asset.id in jewel_ids,
             "holds_copies": i in holds_jewels or asset.id in where.own,
             "holds_stored_kinds": _freeze(kinds[index[j]] for j in where.stored.get(asset.id, ())),
             "holds_loaded_kinds": _freeze(kinds[index[j]] for j in where.loaded.get(asset.id, ())),

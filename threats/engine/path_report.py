@@ -117,8 +117,8 @@ def k_routes(graph: ViewGraph, run: ProfileRun, jewel: int, k: int) -> list[tupl
     odds = t.success[mine, run.oc] * t.fraction[mine] * run.allowed[t.finding[mine]] if len(mine) else np.zeros(0)
     routes: list[tuple[float, list[int], int]] = []
     direct = [(float(run.inst_route[i]), int(i)) for i in mine if t.start[i] != START_GRAPH and run.inst_route[i] > 0]
-    for prob, i in sorted(direct, reverse=True):
-        routes.append((prob, [graph.topo.index[int(t.target[i])]], i))
+    for prob, inst in sorted(direct, reverse=True):
+        routes.append((prob, [graph.topo.index[int(t.target[inst])]], inst))
     g = nx.DiGraph()
     keep = run.pair_q > 0
     for s, d, q in zip(graph.pair_src[keep], graph.pair_dst[keep], run.pair_q[keep], strict=True):

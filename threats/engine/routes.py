@@ -35,7 +35,7 @@ def _pair_index(graph: ViewGraph) -> dict[tuple[int, int], int]:
     hit = _PAIR_CACHE.get(id(graph))
     if hit is not None and hit[0] is graph:
         return hit[1]
-    index = dict(zip(zip(graph.pair_src.tolist(), graph.pair_dst.tolist(), strict=True), range(len(graph.pair_src))))
+    index = {pair: i for i, pair in enumerate(zip(graph.pair_src.tolist(), graph.pair_dst.tolist(), strict=True))}
     if len(_PAIR_CACHE) >= _PAIR_CACHE_SIZE:
         _PAIR_CACHE.pop(next(iter(_PAIR_CACHE)))
     _PAIR_CACHE[id(graph)] = (graph, index)

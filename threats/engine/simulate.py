@@ -149,11 +149,11 @@ def simulate(
             jewel_p90[v, j] = np.percentile(loss, 90)
             jewel_worst[v, j] = loss.max()
     for e in range(n_endpoints):
-        first = endpoints[0][e]
+        endpoint = endpoints[0][e]
         if not any(endpoints[v][e].rate > 0 for v in range(views)):
             continue
-        rng = _stream(seed, f"endpoint|{first.key}")
-        cost = pert_draws(first.cost, rng, draws)
+        rng = _stream(seed, f"endpoint|{endpoint.key}")
+        cost = pert_draws(endpoint.cost, rng, draws)
         u = rng.random(draws)
         for v in range(views):
             ep = endpoints[v][e]
