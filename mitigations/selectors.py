@@ -16,6 +16,7 @@ from django.utils import timezone
 from mitigations import workflow
 from mitigations.models import AcceptanceStatus, Approval, MitigationPlan, RiskAcceptance, ThreatControl
 from threats.engine.controls import ControlsInForce, merge
+from threats.engine.plan_effect import PlanControl
 from threats.models import Finding, FindingStatus, SystemRisk
 from workbench.choices import JobKind
 from workbench.models import AuditEvent, Job, System, Team
@@ -39,22 +40,25 @@ def covered_assets(plan_ids: list[int]) -> dict[int, set[int]]:
     return covered
 
 
-def plan_controls_for(*, system: System) -> tuple[ControlsInForce, ControlsInForce]:
-    """Controls that plans put in force: (implemented or verified, approved or proposed).
+def plan_entries(*, system: System) -> list[PlanControl]:
+    """Every implemented and pending plan of the system as the engine sees it, newest first.
 
     A plan scoped to findings covers each finding's target asset (for a flow: both of its ends,
     where such a control is deployed); a system-wide plan covers everything (None). A scoped
-    plan whose targets were all deleted covers nothing. Three queries, whatever the plan count.
+    plan whose targets were all deleted covers nothing and is left out. Three queries, whatever
+    the plan count.
     """
     plans = list(
         MitigationPlan.objects.filter(
             system=system,
             status__in=[*workflow.CURRENT_STATES, *workflow.PROJECTED_STATES],
             control__active=True,
-        ).values_list("pk", "status", "system_wide", "control__code")
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "status", "system_wide", "control__code")
     )
     covered = covered_assets([pk for pk, _, wide, _ in plans if not wide])
-    views: dict[bool, list[ControlsInForce]] = {True: [], False: []}
+    entries = []
     for pk, status, wide, code in plans:
         if wide:
             entry: frozenset[int] | None = None
@@ -62,8 +66,17 @@ def plan_controls_for(*, system: System) -> tuple[ControlsInForce, ControlsInFor
             entry = frozenset(covered[pk])
         else:
             continue
-        views[status in workflow.CURRENT_STATES].append({code: entry})
-    return merge(*views[True]), merge(*views[False])
+        entries.append(PlanControl(pk, code, entry, status in workflow.CURRENT_STATES))
+    return entries
+
+
+def plan_controls_for(*, system: System) -> tuple[ControlsInForce, ControlsInForce]:
+    """Controls that plans put in force: (implemented or verified, approved or proposed)."""
+    entries = plan_entries(system=system)
+    return (
+        merge(*({e.code: e.coverage} for e in entries if e.in_force)),
+        merge(*({e.code: e.coverage} for e in entries if not e.in_force)),
+    )
 
 
 def plan_list(*, system: System, status: str = "") -> QuerySet[MitigationPlan]:
@@ -103,28 +116,44 @@ def plan_history(*, plan: MitigationPlan) -> QuerySet[AuditEvent]:
 
 @dataclass(frozen=True)
 class PlanEffect:
-    """Annual loss of the findings a plan addresses, now ("current") and with every planned control."""
+    """The system with and without one plan, as the last recompute priced it
+    (``threats.engine.plan_effect``): expected yearly loss, current and projected views.
+
+    ``priced`` is False for a plan the engine did not price: rejected, withdrawn or obsolete
+    (it changes nothing), not yet recomputed, or beyond the plans priced per recompute.
+    ``findings``: the applicable findings in the plan's scope that its control works against.
+    """
 
     findings: int
-    current: float
-    projected: float
+    appetite: float
     fresh: bool
+    current: tuple[float, float] | None = None  # (without the plan, with it)
+    projected: tuple[float, float] | None = None
 
     @property
-    def reduction(self) -> float:
-        return self.current - self.projected
+    def priced(self) -> bool:
+        return self.current is not None
+
+    @property
+    def current_removed(self) -> float:
+        return self.current[0] - self.current[1] if self.current else 0.0
+
+    @property
+    def projected_removed(self) -> float:
+        return self.projected[0] - self.projected[1] if self.projected else 0.0
 
 
-def plan_effects(plans: list[MitigationPlan]) -> dict[int, PlanEffect]:
-    """For each plan: the applicable findings its control works against within its scope, with
-    their current and projected loss (the columns of the last recompute). ``fresh`` is False
-    while that recompute is older than the system version (a new plan is not priced yet)."""
-    if not plans:
-        return {}
+def _pair(raw: Any) -> tuple[float, float] | None:
+    if not isinstance(raw, list) or len(raw) != 2:
+        return None
+    return float(raw[0] or 0.0), float(raw[1] or 0.0)
+
+
+def plan_findings(plans: list[MitigationPlan]) -> dict[int, list[int]]:
+    """Plan id -> ids of the applicable findings in its scope that its control works against."""
     system_ids = {p.system_id for p in plans}
     threats_of: dict[int, set[int]] = defaultdict(set)
-    control_ids = {p.control_id for p in plans}
-    for control_id, threat_id in ThreatControl.objects.filter(control_id__in=control_ids).values_list(
+    for control_id, threat_id in ThreatControl.objects.filter(control_id__in={p.control_id for p in plans}).values_list(
         "control_id", "threat_id"
     ):
         threats_of[control_id].add(threat_id)
@@ -137,33 +166,59 @@ def plan_effects(plans: list[MitigationPlan]) -> dict[int, PlanEffect]:
     rows = list(
         Finding.objects.filter(system_id__in=system_ids)
         .exclude(status=FindingStatus.NOT_APPLICABLE)
-        .values_list(
-            "pk",
-            "system_id",
-            "template_id",
-            "asset_id",
-            "flow__source_id",
-            "flow__target_id",
-            "current_mean",
-            "projected_mean",
-        )
+        .order_by("-current_mean", "pk")
+        .values_list("pk", "system_id", "template_id", "asset_id", "flow__source_id", "flow__target_id")
     )
-    computed = dict(SystemRisk.objects.filter(system_id__in=system_ids).values_list("system_id", "computed_version"))
-    versions = dict(System.objects.filter(pk__in=system_ids).values_list("pk", "version"))
+    result: dict[int, list[int]] = {}
+    for plan in plans:
+        result[plan.pk] = [
+            pk
+            for pk, system_id, template_id, *ends in rows
+            if system_id == plan.system_id
+            and template_id in threats_of[plan.control_id]
+            and (plan.system_wide or pk in scoped[plan.pk] or covered[plan.pk].intersection(ends))
+        ]
+    return result
+
+
+def plan_effect_findings(*, plan: MitigationPlan, limit: int = 25) -> list[Finding]:
+    """The findings a plan works against, largest loss first (the plan page lists them)."""
+    ids = plan_findings([plan])[plan.pk][:limit]
+    by_id = Finding.objects.select_related("template").in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def plan_effects(plans: list[MitigationPlan]) -> dict[int, PlanEffect]:
+    """Each plan's effect on its system as stored by the last recompute; ``fresh`` is False
+    while that recompute is older than the system version (a new plan is not priced yet)."""
+    if not plans:
+        return {}
+    system_ids = {p.system_id for p in plans}
+    stored = {
+        system_id: (version, effects)
+        for system_id, version, effects in SystemRisk.objects.filter(system_id__in=system_ids).values_list(
+            "system_id", "computed_version", "plan_effects"
+        )
+    }
+    systems = {
+        pk: (version, float(appetite))
+        for pk, version, appetite in System.objects.filter(pk__in=system_ids).values_list(
+            "pk", "version", "risk_appetite"
+        )
+    }
+    found = plan_findings(plans)
     result = {}
     for plan in plans:
-        current = projected = 0.0
-        count = 0
-        for pk, system_id, template_id, *ends, cur, proj in rows:
-            if system_id != plan.system_id or template_id not in threats_of[plan.control_id]:
-                continue
-            if not plan.system_wide and pk not in scoped[plan.pk] and not covered[plan.pk].intersection(ends):
-                continue
-            count += 1
-            current += cur or 0.0
-            projected += proj or 0.0
-        fresh = computed.get(plan.system_id, 0) >= versions.get(plan.system_id, 0)
-        result[plan.pk] = PlanEffect(count, current, projected, fresh)
+        computed, effects = stored.get(plan.system_id, (0, {}))
+        version, appetite = systems.get(plan.system_id, (0, 0.0))
+        raw = (effects or {}).get(str(plan.pk)) or {}
+        result[plan.pk] = PlanEffect(
+            findings=len(found[plan.pk]),
+            appetite=appetite,
+            fresh=computed >= version,
+            current=_pair(raw.get("current")),
+            projected=_pair(raw.get("projected")),
+        )
     return result
 
 

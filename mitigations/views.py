@@ -88,6 +88,7 @@ def _detail_context(request: HttpRequest, plan: MitigationPlan, **extra: Any) ->
         "system": plan.system,
         "plan": plan,
         "effect": selectors.plan_effects([plan]).get(plan.pk),
+        "effect_findings": selectors.plan_effect_findings(plan=plan),
         "actions": workflow.available_actions(plan.facts, actor),
         "can_edit": workflow.can_edit(plan.facts, actor),
         "can_comment": role in {*workflow.EDIT_ROLES, *workflow.APPROVER_ROLES},

@@ -206,9 +206,9 @@ def test_user_text_is_escaped(client_as, propose, priced):
     assert '"onmouseover="' not in page
 
 
-def test_inbox_lists_pending_plans_with_their_loss_before_and_after(client_as, world, priced, rate_quota):
+def test_inbox_lists_pending_plans_with_the_system_without_and_with_each(client_as, world, priced, rate_quota):
     from mitigations.selectors import plan_effects
-    from threats.models import Finding
+    from threats.models import Finding, SystemRisk
     from threats.services.recompute import system_recompute
     from threats.templatetags.humanize_money import money
 
@@ -219,15 +219,18 @@ def test_inbox_lists_pending_plans_with_their_loss_before_and_after(client_as, w
         system=priced, asset__name="Chat API", template__control_links__control=rate_quota
     ).exclude(status=FindingStatus.NOT_APPLICABLE)
     effect = plan_effects([world.plan])[world.plan.pk]
-    assert effect.findings == addressed.count() >= 1 and effect.fresh
-    assert effect.current == pytest.approx(sum(f.current_mean for f in addressed))
-    assert effect.projected == pytest.approx(sum(f.projected_mean for f in addressed))
-    assert effect.projected < effect.current
+    assert effect.findings == addressed.count() >= 1 and effect.fresh and effect.current
+    # Without the pending plan is the system as the system page shows it; with it, less.
+    totals = SystemRisk.objects.get(system=priced).totals
+    assert effect.current[0] == pytest.approx(totals["current"]["mean"], rel=1e-5)
+    assert effect.current[1] < effect.current[0]
+    assert effect.projected[1] == pytest.approx(totals["projected"]["mean"], rel=1e-5)
 
     page = client_as("risk_owner").get(reverse("mitigations:inbox")).content.decode()
 
     assert world.plan.get_absolute_url() in page
-    assert f"{money(effect.current)} → {money(effect.projected)}" in page
+    assert "The system without → with this plan" in page
+    assert f"{money(effect.current[0])} → {money(effect.current[1])}" in page
     assert "recomputing" not in page
 
 

@@ -31,6 +31,11 @@ class SystemRisk(models.Model):
     jewels = models.JSONField(default=dict, help_text="Per jewel: value and, per view, its yearly loss and rates.")
     compute = models.JSONField(default=dict, help_text="Per endpoint: compute abuse per view.")
     routes = models.JSONField(default=list, help_text="Best routes per profile and jewel (current view).")
+    plan_effects = models.JSONField(
+        default=dict,
+        help_text="Per implemented or pending plan id: the system's expected loss without and with it, "
+        "current and projected (threats.engine.plan_effect).",
+    )
 
     def __str__(self) -> str:
         return f"risk of {self.system} at v{self.computed_version}"

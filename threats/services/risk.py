@@ -16,9 +16,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from threats.engine.attackers import AttackerData
-from threats.engine.controls import ControlsInForce, implied_controls, standard_views
+from threats.engine.controls import ControlsInForce, implied_controls, merge, standard_views
 from threats.engine.facts import derive_facts
 from threats.engine.library import Match, find_threats
+from threats.engine.plan_effect import PlanControl, PlanEffect, loss_function, plan_effects
 from threats.engine.results import FindingRisk, RiskResult
 from threats.engine.risk import compute_risk
 from threats.engine.snapshot import SystemSnapshot
@@ -29,6 +30,9 @@ from threats.services.snapshot import attackers_snapshot, system_snapshot
 from workbench.models import System
 
 VIEWS = ("inherent", "current", "projected")
+# Plans priced with and without themselves on each recompute (two engine runs each, at most),
+# newest first; the page says when a plan is beyond this and was not priced.
+PLAN_EFFECT_LIMIT = 20
 RISK_COLUMNS = [
     "inherent_mean",
     "current_mean",
@@ -50,14 +54,14 @@ class ComputedRisk:
     matches: list[Match]
     attackers: tuple[AttackerData, ...]
     result: RiskResult
+    plans: dict[int, PlanEffect]
 
 
 def plan_controls(*, system: System) -> tuple[ControlsInForce, ControlsInForce]:
     """Controls put in force by mitigation plans: (implemented or verified, approved or proposed).
 
-    Read by ``mitigations.selectors.plan_controls_for`` (three queries); properties of elements
-    (authentication, rate limits, monitoring, encryption, ...) count as implemented controls
-    separately, through ``implied_controls``.
+    Properties of elements (authentication, rate limits, monitoring, encryption, ...) count as
+    implemented controls separately, through ``implied_controls``.
     """
     from mitigations.selectors import plan_controls_for
 
@@ -71,15 +75,28 @@ def system_views(*, system: System, snapshot: SystemSnapshot, known: set[str]) -
     return standard_views(implied=implied, implemented=implemented, planned=planned)
 
 
+def _plan_entries(system: System) -> list[PlanControl]:
+    from mitigations.selectors import plan_entries
+
+    return plan_entries(system=system)
+
+
 def compute_system_risk(*, system: System, draws: int | None = None) -> ComputedRisk:
-    """Findings and risk for the system's current elements; the seed is the system id, so the same
-    model always gives the same numbers (a redelivered run equals a clean one)."""
+    """Findings and risk for the system's current elements, and what each plan changes; the seed
+    is the system id, so the same model always gives the same numbers (a redelivered run equals a
+    clean one)."""
     snapshot = system_snapshot(system=system)
     facts = derive_facts(snapshot)
     library = installed_library()
     matches = find_threats(library, snapshot, facts)
     attackers = attackers_snapshot(system=system)
-    views = system_views(system=system, snapshot=snapshot, known={c.code for c in library.controls})
+    entries = _plan_entries(system)
+    implied = implied_controls(snapshot, known={c.code for c in library.controls})
+    views = standard_views(
+        implied=implied,
+        implemented=merge(*({e.code: e.coverage} for e in entries if e.in_force)),
+        planned=merge(*({e.code: e.coverage} for e in entries if not e.in_force)),
+    )
     result = compute_risk(
         snapshot,
         library,
@@ -90,7 +107,9 @@ def compute_system_risk(*, system: System, draws: int | None = None) -> Computed
         seed=system.pk,
         draws=draws or settings.RISK_DRAWS,
     )
-    return ComputedRisk(snapshot, matches, attackers, result)
+    loss = loss_function(snapshot, library, attackers, facts, matches)
+    effects = plan_effects(loss, implied, entries, price=entries[:PLAN_EFFECT_LIMIT])
+    return ComputedRisk(snapshot, matches, attackers, result, effects)
 
 
 def _values(risk: FindingRisk, names: dict[int, str], attackers: dict[int, str]) -> dict[str, Any]:
@@ -156,6 +175,13 @@ def write_risk(
         Finding.objects.bulk_update(changed, RISK_COLUMNS, batch_size=500)
     for key, value in system_json(computed.snapshot, computed.attackers, result).items():
         setattr(system_risk, key, value)
+    system_risk.plan_effects = {
+        str(pid): {
+            "current": [number(e.current_without), number(e.current_with)],
+            "projected": [number(e.projected_without), number(e.projected_with)],
+        }
+        for pid, e in computed.plans.items()
+    }
     system_risk.computed_version = version
     system_risk.computed_at = timezone.now()
     system_risk.seed, system_risk.draws = result.seed, result.draws
