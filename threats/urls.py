@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("systems/<slug:slug>/risk/panel/", views_risk.risk_panel, name="risk_panel"),
     path("systems/<slug:slug>/advice/", views_advice.advice_page, name="advice"),
+    path("systems/<slug:slug>/advice/first/", views_advice.advice_summary, name="advice_summary"),
     path("systems/<slug:slug>/diagrams/panel/", views_diagrams.diagrams_panel, name="diagrams_panel"),
     re_path(
         r"^systems/(?P<slug>[-a-zA-Z0-9_]+)/diagrams/(?P<kind>dfd|attack-paths)\.svg$",

@@ -126,7 +126,7 @@ def test_model_plan_and_approve_in_the_browser(login, live_server, people, tasks
     bob.wait_for_selector("table.attack-paths details summary", timeout=60_000)
     bob.click("table.attack-paths details summary")
     assert bob.locator("table.attack-paths details[open] table.factors").is_visible()
-    projected_before = money(bob.locator(".risk-totals .metric").nth(2).locator(".metric-value").inner_text())
+    projected_before = money(bob.inner_text("[data-testid=ale-projected]"))
 
     # Propose a plan against the endpoint's findings.
     bob.goto(f"{live_server.url}/systems/{system.slug}/findings/")
@@ -151,7 +151,7 @@ def test_model_plan_and_approve_in_the_browser(login, live_server, people, tasks
     # Projected risk (with planned controls) moves below the current risk.
     bob.goto(f"{live_server.url}/systems/{system.slug}/")
     bob.wait_for_selector("#risk-panel [data-state=fresh]", timeout=60_000)
-    projected_after = money(bob.locator(".risk-totals .metric").nth(2).locator(".metric-value").inner_text())
+    projected_after = money(bob.inner_text("[data-testid=ale-projected]"))
     current_after = money(bob.inner_text("[data-testid=ale-mean]"))
     assert projected_after < projected_before
     assert projected_after < current_after

@@ -58,7 +58,12 @@ class AdviceControlsSerializer(serializers.Serializer):
     )
     candidates = serializers.IntegerField()
     evaluated = serializers.IntegerField(help_text="Loss evaluations the greedy search made.")
-    step_limit_reached = serializers.BooleanField(help_text="The list stopped at its step limit; more may pay.")
+    step_limit_reached = serializers.BooleanField(
+        help_text="The list stopped at its step or evaluation limit; more may pay."
+    )
+    screened_out = serializers.IntegerField(
+        help_text="Candidates not scored: beyond the shortlist of those protecting the most route weight per cost."
+    )
 
 
 class AdviceChokePointSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from threats.engine.actions import Action, apply_hardening, control_actions, hardening_actions
 from threats.engine.attack_graph import build_view
@@ -31,6 +31,11 @@ from threats.engine.routes import pair_moves, route_of
 from threats.engine.snapshot import SystemSnapshot
 
 MAX_STEPS = 60
+# Bounds that keep advice on a big system to minutes, not hours (bench/advisor.py): each
+# evaluation is a run of the loss function. Systems of ordinary size (the demo: 103 candidates,
+# 378 evaluations) stay under both, so their advice is the full greedy.
+MAX_CANDIDATES = 150
+MAX_EVALUATIONS = 1000
 
 
 def _negligible(loss: float) -> float:
@@ -59,7 +64,8 @@ class Advice:
     not_worth_it: tuple[Step, ...]  # the best of the rest, each alone against the final state
     evaluated: int
     candidates: int
-    capped: bool = False  # stopped at the step limit, over the appetite, with candidates left
+    capped: bool = False  # stopped at the step or evaluation limit, over the appetite, candidates left
+    screened_out: int = 0  # candidates left unscored by the shortlist (they carry the least route weight)
 
     @property
     def annual_cost(self) -> float:
@@ -127,6 +133,7 @@ def advise(
     appetite: float,
     *,
     max_steps: int = MAX_STEPS,
+    max_evaluations: int = MAX_EVALUATIONS,
 ) -> Advice:
     """Greedy selection with the cost-benefit floor (see the module docstring).
 
@@ -145,7 +152,9 @@ def advise(
     rejected: dict[int, Step] = {}
     parked = list(range(len(actions)))  # to be scored against the current state
     taken: set[int] = set()
-    while parked and current > appetite and len(steps) < max_steps:
+    budget = evaluator.count + max_evaluations
+    out_of_budget = False
+    while parked and current > appetite and len(steps) < max_steps and not out_of_budget:
         heap = [(-float("inf"), -1, i) for i in parked]
         heapq.heapify(heap)
         parked, progressed = [], False
@@ -162,6 +171,9 @@ def advise(
                 stamp += 1
                 progressed = True
                 continue
+            if evaluator.count >= budget:
+                out_of_budget = True
+                break
             removed = current - evaluator.loss((*chosen, action))
             if removed < action.annual_cost or removed <= _negligible(current):
                 rejected[i] = Step(action, current, current - removed)
@@ -184,7 +196,7 @@ def advise(
         not_worth_it=tuple(not_worth),
         evaluated=evaluator.count,
         candidates=len(actions),
-        capped=len(steps) >= max_steps and current > appetite,
+        capped=(len(steps) >= max_steps or out_of_budget) and current > appetite,
     )
 
 
@@ -218,7 +230,31 @@ def plan_for(
     hot = {int(t) for t, on in zip(graph.thefts.target, active, strict=True) if on}
     evaluator = Evaluator(snapshot, library, attackers, controls)
     actions = candidates(evaluator, on_routes, hot)
-    advice = advise(evaluator, actions, appetite)
     means = {jid: float(graph.thefts.jewels.means[i]) for i, jid in enumerate(graph.thefts.jewels.ids)}
-    chokes = choke_points(snapshot, routes, {a.id: a.attempts_per_year for a in attackers}, means)
-    return Plan(advice, tuple(chokes), weighted_cut(graph, runs, actions))
+    attempts = {a.id: a.attempts_per_year for a in attackers}
+    weights = choke_points(snapshot, routes, attempts, means, limit=len(snapshot.assets) + len(snapshot.flows))
+    scored = shortlist(actions, {p.element_id: p.share for p in weights if p.kind == "asset"}, hot)
+    advice = advise(evaluator, scored, appetite)
+    if len(scored) < len(actions):
+        advice = replace(advice, candidates=len(actions), screened_out=len(actions) - len(scored))
+    return Plan(advice, tuple(weights[:10]), weighted_cut(graph, runs, actions))
+
+
+def shortlist(
+    actions: Sequence[Action], share: dict[int, float], hot: set[int], limit: int = MAX_CANDIDATES
+) -> list[Action]:
+    """At most ``limit`` actions to score, by the share of loss-weighted routes through what they
+    protect per unit of cost (a system-wide control protects everything; a theft place counts
+    as fully on the route). Order among the kept actions is unchanged."""
+    if len(actions) <= limit:
+        return list(actions)
+
+    def reach(action: Action) -> float:
+        if action.control and action.coverage is None:
+            return 1.0
+        ids = [*action.element_ids, *([action.holder_id] if action.holder_id is not None else [])]
+        return max((1.0 if i in hot else share.get(i, 0.0) for i in ids), default=0.0)
+
+    ranked = sorted(range(len(actions)), key=lambda i: (-reach(actions[i]) / max(actions[i].annual_cost, 1.0), i))
+    keep = set(ranked[:limit])
+    return [a for i, a in enumerate(actions) if i in keep]

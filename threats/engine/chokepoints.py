@@ -145,6 +145,8 @@ def weighted_cut(graph: ViewGraph, runs: Sequence[ProfileRun], actions: Sequence
 def _drop_uncuttable(g: nx.DiGraph, graph: ViewGraph, runs: Sequence[ProfileRun], unprotected: set) -> None:
     """Remove the sink edges of theft positions a start reaches without passing any asset an
     action could harden, and list those thefts as unprotected (no finite cut exists for them)."""
+    if _SOURCE not in g:  # no profile starts anywhere: nothing to separate
+        return
     seen = {_SOURCE}
     frontier = [_SOURCE]
     while frontier:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
+
 from threats.engine.actions import AMORTISATION_YEARS, HARDENING_CONTROL, Action
 from threats.engine.advisor import Advice, Step, plan_for
 from threats.engine.chokepoints import ChokePoint, Cut
@@ -45,6 +47,27 @@ def system_advice(*, system: System) -> dict[str, Any]:
         "choke_points": [_choke_json(c, names) for c in plan.choke_points],
         "cut": _cut_json(plan.cut, names),
     }
+
+
+ADVICE_CACHE_SECONDS = 600
+
+
+def cached_system_advice(*, system: System, compute: bool = True) -> dict[str, Any] | None:
+    """``system_advice``, kept in the cache for this exact system version and library.
+
+    The key names the version, so an answer is never reused for a model it was not computed
+    on (any edit, plan or appetite change bumps the version), and the system's creation time,
+    so a system made later under a reused id (SQLite reuses the highest deleted id) never reads
+    another's advice. The system page and the advisor page share one computation per version.
+    """
+    library = installed_library()
+    born = system.created_at.timestamp() if system.created_at else 0
+    key = f"advice:{system.pk}:{born}:{system.version}:{library.version}:{len(library.threats)}:{len(library.controls)}"
+    advice: dict[str, Any] | None = cache.get(key)
+    if advice is None and compute:
+        advice = system_advice(system=system)
+        cache.set(key, advice, ADVICE_CACHE_SECONDS)
+    return advice
 
 
 def _finding_ids(system: System) -> dict[int, list[int]]:
@@ -113,6 +136,7 @@ def _advice_json(advice: Advice, names: _Names) -> dict[str, Any]:
         "candidates": advice.candidates,
         "evaluated": advice.evaluated,
         "step_limit_reached": advice.capped,
+        "screened_out": advice.screened_out,
     }
 
 

@@ -33,7 +33,7 @@ EXPENSIVE_API_VIEWS = frozenset(
         "system-recompute",
     }
 )
-EXPENSIVE_PAGES = frozenset({"threats:advice", "threats:diagram_svg", "threats:diagram_png"})
+EXPENSIVE_PAGES = frozenset({"threats:advice", "threats:advice_summary", "threats:diagram_svg", "threats:diagram_png"})
 
 
 class LiveRates:
