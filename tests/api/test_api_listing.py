@@ -143,6 +143,24 @@ def test_updated_since_returns_rows_changed_at_or_after_the_instant(api_as, syst
     assert names(exact, catalogue) == {"gateway", "weights", "notebook", "laptop"}
 
 
+@pytest.mark.parametrize("collection", ["assets", "flows"])
+@pytest.mark.parametrize(
+    ("since", "status"),
+    [
+        ("1021-12-15T02:37:10.703006-18:33", 200),  # an offset PostgreSQL refuses: sent as UTC
+        ("2026-01-31T12:00:00+23:59", 200),
+        ("0001-01-01T00:00:00+05:00", 400),  # before year 1 in UTC
+    ],
+)
+def test_updated_since_with_any_offset_is_answered_never_a_500(api_as, system, collection, since, status):
+    client = api_as("viewer")
+    client.raise_request_exception = False
+
+    response = client.get(f"/api/v1/systems/{system.slug}/{collection}/", {"updated_since": since})
+
+    assert response.status_code == status, response.content
+
+
 @pytest.mark.parametrize(
     "params",
     [

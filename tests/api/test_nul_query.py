@@ -24,7 +24,7 @@ def test_an_api_parameter_with_nul_is_a_json_400(api_as, elements, path, param):
     response = client.get(f"/api/v1/systems/{elements.system.slug}/{path}/", {param: "ab\x00cd"})
 
     assert response.status_code == 400, response.content
-    assert shape(response)["code"] == "invalid_query"
+    assert shape(response)["code"] == "invalid"
 
 
 def test_a_nul_in_a_parameter_name_is_refused_too(api_as, elements):

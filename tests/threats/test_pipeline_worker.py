@@ -36,6 +36,16 @@ def world(transactional_db: Any) -> dict[str, Any]:
     team = team_create(name="Pipeline team", creator=user)
     system = system_create(actor=user, team=team, name="Pipeline system")
     internet = system.zones.get(trust_level=0)
+    model = asset_save(
+        actor=user,
+        system=system,
+        name="Chat model",
+        kind="model_weights",
+        value_min=1_000_000,
+        value_likely=2_000_000,
+        value_max=5_000_000,
+    )
+    # A classifier answering with logits, so query extraction is T-EXTRACT-API (risk method v2).
     api = asset_save(
         actor=user,
         system=system,
@@ -44,10 +54,9 @@ def world(transactional_db: Any) -> dict[str, Any]:
         zone=internet,
         internet_facing=True,
         authentication="none",
-        model_class="llm",
-        value_min=1_000_000,
-        value_likely=2_000_000,
-        value_max=5_000_000,
+        model_class="classifier",
+        output_granularity="logits",
+        serves=[model],
     )
     return {"user": user, "system": system, "api": api}
 
@@ -55,14 +64,17 @@ def world(transactional_db: Any) -> dict[str, Any]:
 def test_an_edit_is_recomputed_by_the_worker_for_the_new_version(celery_worker: Any, world: dict[str, Any]) -> None:
     system, user, api = world["system"], world["user"], world["api"]
     first = _wait_fresh(system)
-    extraction_before = system.findings.get(template__code="T-EXTRACT-API", asset=api).status
+    extraction_before = system.findings.get(template__code="T-EXTRACT-API", asset=api)
     asset_save(
         actor=user, system=system, asset=api, authentication="api_key", rate_limited=True, rate_limit_per_minute=30
     )
     second = _wait_fresh(system)
     assert second.computed_version == system.version > first.computed_version
-    assert extraction_before == "open"
-    assert system.findings.get(template__code="T-EXTRACT-API", asset=api).status == "not_applicable"
+    extraction_after = system.findings.get(template__code="T-EXTRACT-API", asset=api)
+    # v2: a key and a quota lengthen the extraction budget; the finding stays, priced lower.
+    assert extraction_before.status == extraction_after.status == "open"
+    assert extraction_after.current_mean < extraction_before.current_mean
+    assert extraction_after.risk_version == system.version
     job = Job.objects.filter(system=system, kind=JobKind.RECOMPUTE).order_by("-pk").first()
     assert job.status == JobStatus.SUCCEEDED and job.system_version == system.version and job.task_id
 

@@ -40,10 +40,27 @@ def test_an_edit_is_recomputed_then_drawn_by_the_worker(celery_worker: Any, tran
     team = team_create(name="Render team", creator=user)
     system = system_create(actor=user, team=team, name="Render system")
     internet = system.zones.get(trust_level=0)
-    api = asset_save(
-        actor=user, system=system, name="Chat API", kind="inference_endpoint", zone=internet, internet_facing=True
+    weights = asset_save(
+        actor=user,
+        system=system,
+        name="Weights",
+        kind="model_weights",
+        criticality=5,
+        value_min=1_000_000,
+        value_likely=2_000_000,
+        value_max=5_000_000,
     )
-    asset_save(actor=user, system=system, name="Weights", kind="model_weights", hosted_on=api, criticality=5)
+    api = asset_save(
+        actor=user,
+        system=system,
+        name="Chat API",
+        kind="inference_endpoint",
+        zone=internet,
+        internet_facing=True,
+        model_class="classifier",
+        output_granularity="logits",
+        serves=[weights],
+    )
     _wait_drawn(system)
     first = system.version
     asset_save(actor=user, system=system, asset=api, authentication="api_key")
@@ -54,4 +71,5 @@ def test_an_edit_is_recomputed_then_drawn_by_the_worker(celery_worker: Any, tran
     assert not Job.objects.filter(system=system, status=JobStatus.FAILED).exists()
     pairs = SystemAttackPaths.objects.get(system=system).pairs
     anonymous = next(p for p in pairs if p["profile"]["name"] == "Anonymous API user")
-    assert anonymous["paths"][0]["assets"] == ["Chat API", "Weights"]
+    # v2: the anonymous user queries the API as a caller and extracts the model it serves.
+    assert anonymous["paths"][0]["assets"] == ["Chat API (as a caller)", "Weights"]

@@ -7,6 +7,7 @@ client that re-reads from its last timestamp never misses a row written in the s
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters as filters
@@ -20,6 +21,28 @@ from workbench.choices import ActorType, AssetKind, Capability, CopyMode, Initia
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
 
 UPDATED_SINCE_HELP = "Only rows changed at or after this instant (ISO 8601, e.g. 2026-01-31T12:00:00Z)."
+
+
+class InstantField(filters.fields.IsoDateTimeField):
+    """An ISO 8601 instant, sent to the database in UTC.
+
+    PostgreSQL refuses UTC offsets beyond ±15:59 (Python accepts up to ±23:59), and an instant
+    near year 1 can leave the calendar once moved to UTC; both answered 500 before. Either is a
+    400 now, and every accepted instant reaches the query as UTC.
+    """
+
+    def to_python(self, value: Any) -> Any:
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError("Enter an instant between years 1 and 9999.", code="invalid") from exc
+
+
+class InstantFilter(filters.IsoDateTimeFilter):
+    field_class = InstantField
 
 
 class IntegerFilter(filters.NumberFilter):
@@ -91,7 +114,7 @@ class AssetFilter(filters.FilterSet):
     source = filters.CharFilter(help_text="Inventory source that owns the asset.")
     external_id = filters.CharFilter()
     internet_facing = BooleanFilter()
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", help_text=UPDATED_SINCE_HELP)
+    updated_since = InstantFilter(field_name="updated_at", lookup_expr="gte", help_text=UPDATED_SINCE_HELP)
 
     class Meta:
         model = Asset
@@ -130,7 +153,7 @@ class DataFlowFilter(filters.FilterSet):
     encrypted = BooleanFilter()
     authenticated = BooleanFilter()
     initiator = filters.ChoiceFilter(choices=Initiator.choices, help_text="Which end opens the connection.")
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", help_text=UPDATED_SINCE_HELP)
+    updated_since = InstantFilter(field_name="updated_at", lookup_expr="gte", help_text=UPDATED_SINCE_HELP)
 
     class Meta:
         model = DataFlow

@@ -29,6 +29,6 @@ class RefuseNulQueryMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _has_nul(request):
             if request.path_info.startswith("/api/"):
-                return JsonResponse({"detail": DETAIL, "code": "invalid_query"}, status=400)
+                return JsonResponse({"detail": DETAIL, "code": "invalid"}, status=400)
             return HttpResponseBadRequest(DETAIL, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
