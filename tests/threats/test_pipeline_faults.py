@@ -103,7 +103,8 @@ def big_system(transactional_db: Any) -> System:
     library_seed()
     user = get_user_model().objects.create_user("fault-owner", password="x" * 16)
     team = team_create(name="Fault team", creator=user)
-    return system_generate(actor=user, team=team, name="Generated 1500", assets=1500, seed=7)
+    # Big enough that a v2 recompute takes seconds (the kill lands mid-run), small enough for CI.
+    return system_generate(actor=user, team=team, name="Generated 600", assets=600, seed=7)
 
 
 def test_a_worker_killed_mid_recompute_is_replaced_and_the_result_equals_a_clean_compute(
