@@ -51,7 +51,7 @@ pytestmark = [pytest.mark.schemathesis, pytest.mark.timeout(600)]
 
 # Sized so the whole suite stays under 15 minutes in CI; every run draws new inputs.
 EXAMPLES = {GenerationMode.POSITIVE: 12, GenerationMode.NEGATIVE: 8}
-MINIMUM_REQUESTS = 2000
+MINIMUM_REQUESTS = 1200  # 63 operations x 20 examples: generation must not silently collapse
 # Body fields holding ids of this collection (the elements' and the mitigations' inputs).
 BODY_IDS = {
     "zone": "zones",
