@@ -109,3 +109,33 @@ def make_system(*, actor: Any, team: Team, seed_defaults: bool = True, **fields:
     """Create a system through the service (audit events included); ``actor`` must edit ``team``."""
     fields.setdefault("name", f"Service system {next(_system_numbers)}")
     return system_create(actor=actor, team=team, seed_defaults=seed_defaults, **fields)
+
+
+def exposed_classifier(*, actor: Any, system: System, model_name: str = "Chat model") -> tuple[Asset, Asset]:
+    """(model, endpoint): an anonymous, internet-facing "Chat API" serving a classifier valued
+    1M / 2M / 5M that answers with logits, so query extraction is T-EXTRACT-API (risk method v2)."""
+    from workbench.services.elements import asset_save
+
+    model = asset_save(
+        actor=actor,
+        system=system,
+        name=model_name,
+        kind="model_weights",
+        criticality=5,
+        value_min=1_000_000,
+        value_likely=2_000_000,
+        value_max=5_000_000,
+    )
+    api = asset_save(
+        actor=actor,
+        system=system,
+        name="Chat API",
+        kind="inference_endpoint",
+        zone=system.zones.get(trust_level=0),
+        internet_facing=True,
+        authentication="none",
+        model_class="classifier",
+        output_granularity="logits",
+        serves=[model],
+    )
+    return model, api

@@ -13,14 +13,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tests.threats.test_risk_v2_properties import library, price, systems
+from tests.threats.test_risk_v2_properties import library, only_door, price, systems
 from threats.engine.actions import apply_hardening
 from threats.engine.advisor import Evaluator, advise, candidates, plan_for
-from threats.engine.attackers import AttackerData
 from threats.engine.controls import ControlsInForce, implied_controls
 from threats.engine.evaluate import START_GRAPH
 from threats.engine.risk import current_paths_view
-from threats.engine.snapshot import AssetData, SystemSnapshot, ZoneData
+from threats.engine.snapshot import SystemSnapshot
 
 ADVICE = hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BRUTE_FORCE_ACTIONS = 5
@@ -113,19 +112,7 @@ def test_the_weighted_cut_separates_every_attacker_from_every_jewel(system) -> N
 @hsettings(max_examples=10, deadline=None)
 @given(st.floats(1e6, 1e8), st.integers(1, 4))
 def test_closing_the_only_door_is_worth_what_a_recompute_says_it_removes(value: float, attempts: int) -> None:
-    zones = (ZoneData(id=1, name="internet", trust_level=0), ZoneData(id=2, name="inside", trust_level=2))
-    bucket = AssetData(id=1, name="bucket", kind="object_store", zone_id=2, internet_facing=True, authentication="none")
-    weights = AssetData(
-        id=2,
-        name="weights",
-        kind="model_weights",
-        value_min=value / 2,
-        value_likely=value,
-        value_max=value * 2,
-        stored_on=(1,),
-    )
-    scanner = AttackerData(id=1, name="scanner", capability="OC1", entry_zone_ids=(1,), attempts_per_year=attempts)
-    snapshot = SystemSnapshot(zones=zones, assets=(bucket, weights))
+    snapshot, scanner = only_door(value, attempts=attempts)
     controls = _in_force(snapshot)
     assert any(
         s.action.change and s.action.asset_id == 1

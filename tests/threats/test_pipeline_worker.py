@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.factories import exposed_classifier
 from threats.models import SystemRisk
 from threats.services.library import library_seed
 from workbench.choices import JobKind, JobStatus
@@ -35,29 +36,7 @@ def world(transactional_db: Any) -> dict[str, Any]:
     user = get_user_model().objects.create_user("pipeline-owner", password="x" * 16)
     team = team_create(name="Pipeline team", creator=user)
     system = system_create(actor=user, team=team, name="Pipeline system")
-    internet = system.zones.get(trust_level=0)
-    model = asset_save(
-        actor=user,
-        system=system,
-        name="Chat model",
-        kind="model_weights",
-        value_min=1_000_000,
-        value_likely=2_000_000,
-        value_max=5_000_000,
-    )
-    # A classifier answering with logits, so query extraction is T-EXTRACT-API (risk method v2).
-    api = asset_save(
-        actor=user,
-        system=system,
-        name="Chat API",
-        kind="inference_endpoint",
-        zone=internet,
-        internet_facing=True,
-        authentication="none",
-        model_class="classifier",
-        output_granularity="logits",
-        serves=[model],
-    )
+    _, api = exposed_classifier(actor=user, system=system)
     return {"user": user, "system": system, "api": api}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.factories import exposed_classifier
 from threats.models import DiagramState, SystemAttackPaths, SystemDiagram
 from threats.services.library import library_seed
 from workbench.choices import JobKind, JobStatus
@@ -39,28 +40,7 @@ def test_an_edit_is_recomputed_then_drawn_by_the_worker(celery_worker: Any, tran
     user = get_user_model().objects.create_user("render-owner", password="x" * 16)
     team = team_create(name="Render team", creator=user)
     system = system_create(actor=user, team=team, name="Render system")
-    internet = system.zones.get(trust_level=0)
-    weights = asset_save(
-        actor=user,
-        system=system,
-        name="Weights",
-        kind="model_weights",
-        criticality=5,
-        value_min=1_000_000,
-        value_likely=2_000_000,
-        value_max=5_000_000,
-    )
-    api = asset_save(
-        actor=user,
-        system=system,
-        name="Chat API",
-        kind="inference_endpoint",
-        zone=internet,
-        internet_facing=True,
-        model_class="classifier",
-        output_granularity="logits",
-        serves=[weights],
-    )
+    _, api = exposed_classifier(actor=user, system=system, model_name="Weights")
     _wait_drawn(system)
     first = system.version
     asset_save(actor=user, system=system, asset=api, authentication="api_key")

@@ -266,10 +266,9 @@ def test_techniques_need_their_actor(system) -> None:  # type: ignore[no-untyped
                     assert p["frequency"] == 0, (f.key, p["name"])
 
 
-@EXAMPLES
-@given(st.floats(1e5, 1e8), st.integers(0, 3))
-def test_the_only_route_to_a_jewel_saves_when_fixed(value: float, extra: int) -> None:
-    """An open, internet-facing bucket is the only way to the weights: fixing the door saves."""
+def only_door(value: float, *, extra: int = 0, attempts: float = 2) -> tuple[SystemSnapshot, AttackerData]:
+    """Weights (value/2, value, 3 value) stored on an open, internet-facing bucket (asset 1), the
+    only way to them, plus ``extra`` unrelated assets, and an OC1 scanner from the internet."""
     zones = (ZoneData(id=1, name="internet", trust_level=0), ZoneData(id=2, name="inside", trust_level=2))
     bucket = AssetData(id=1, name="bucket", kind="object_store", zone_id=2, internet_facing=True, authentication="none")
     weights = AssetData(
@@ -282,8 +281,16 @@ def test_the_only_route_to_a_jewel_saves_when_fixed(value: float, extra: int) ->
         stored_on=(1,),
     )
     others = tuple(AssetData(id=10 + k, name=f"o{k}", kind="monitoring", zone_id=2) for k in range(extra))
-    scanner = AttackerData(id=1, name="scanner", capability="OC1", entry_zone_ids=(1,), attempts_per_year=2)
-    r = price(SystemSnapshot(zones=zones, assets=(bucket, weights, *others)), (scanner,))
+    scanner = AttackerData(id=1, name="scanner", capability="OC1", entry_zone_ids=(1,), attempts_per_year=attempts)
+    return SystemSnapshot(zones=zones, assets=(bucket, weights, *others)), scanner
+
+
+@EXAMPLES
+@given(st.floats(1e5, 1e8), st.integers(0, 3))
+def test_the_only_route_to_a_jewel_saves_when_fixed(value: float, extra: int) -> None:
+    """An open, internet-facing bucket is the only way to the weights: fixing the door saves."""
+    snapshot, scanner = only_door(value, extra=extra)
+    r = price(snapshot, (scanner,))
     door = r.findings[("T-EXPOSED-STORE", "asset", 1)].views["current"]
     assert door.saving is not None and door.saving > 0
     assert door.loss >= door.saving * (1 - 1e-9)
