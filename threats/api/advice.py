@@ -62,7 +62,7 @@ class AdviceControlsSerializer(serializers.Serializer):
         help_text="The list stopped at its step or evaluation limit; more may pay."
     )
     screened_out = serializers.IntegerField(
-        help_text="Candidates not scored: beyond the shortlist of those protecting the most route weight per cost."
+        help_text="Candidates not scored: beyond the shortlist of those with the most route weight through them."
     )
 
 
