@@ -57,25 +57,54 @@ def union_by_category(
     is held, one row per distinct copy at that node); ``special_cat``, ``special_p``: thefts from
     positions the profile holds outright (authorised, held, physical), each its own branch from
     the start.
+
+    Sparse: Q is carried only for the (node, category) pairs on the way from a theft up to its
+    root, a few per copy, rather than for every node times every category (which made this the
+    slowest step of a recompute on big systems).
     """
-    n = len(reach)
-    log_s = np.zeros((n, categories))
-    live = (reach[node] > 0) & (node_p > 0)
-    if live.any():
-        np.add.at(log_s, (node[live], node_cat[live]), np.log1p(-np.minimum(node_p[live], 1.0 - _EPS)))
-    parent = np.where(pred >= 0, pred, -1)
+    total = np.zeros(categories)
+    parent = np.where(pred >= 0, pred, -1).astype(np.int64)
     reached = reach > 0
-    depth = tree_depths(parent)
-    for d in range(int(depth[reached].max()) if reached.any() else 0, 0, -1):
-        level = np.nonzero(reached & (depth == d) & (parent >= 0))[0]
-        if not len(level):
-            continue
-        up = parent[level]
-        step = np.minimum(reach[level] / np.maximum(reach[up], _EPS), 1.0)
-        q = -np.expm1(log_s[level])
-        np.add.at(log_s, up, np.log1p(-np.minimum(step[:, None] * q, 1.0 - _EPS)))
-    roots = np.nonzero(reached & (parent < 0))[0]
-    total = log_s[roots].sum(axis=0) if len(roots) else np.zeros(categories)
+    live = reached[node] & (node_p > 0)
+    if live.any():
+        width = np.int64(max(categories, 1))
+        base = node[live].astype(np.int64) * width + node_cat[live].astype(np.int64)
+        keys = _ancestor_pairs(base, parent, width)
+        pair_node, pair_cat = keys // width, keys % width
+        log_s = np.bincount(
+            np.searchsorted(keys, base),
+            weights=np.log1p(-np.minimum(node_p[live], 1.0 - _EPS)),
+            minlength=len(keys),
+        )
+        up_node = parent[pair_node]
+        has_up = up_node >= 0
+        up_pair = np.full(len(keys), -1, dtype=np.int64)
+        up_pair[has_up] = np.searchsorted(keys, up_node[has_up] * width + pair_cat[has_up])
+        depth = tree_depths(parent)[pair_node]
+        for d in range(int(depth.max()) if len(depth) else 0, 0, -1):
+            level = np.nonzero((depth == d) & has_up)[0]
+            if not len(level):
+                continue
+            up = up_node[level]
+            step = np.minimum(reach[pair_node[level]] / np.maximum(reach[up], _EPS), 1.0)
+            q = -np.expm1(log_s[level])
+            log_s += np.bincount(
+                up_pair[level], weights=np.log1p(-np.minimum(step * q, 1.0 - _EPS)), minlength=len(keys)
+            )
+        roots = np.nonzero(~has_up & reached[pair_node])[0]
+        total += np.bincount(pair_cat[roots], weights=log_s[roots], minlength=categories)[:categories]
     if len(special_cat):
         np.add.at(total, special_cat, np.log1p(-np.minimum(special_p, 1.0 - _EPS)))
     return -np.expm1(total)
+
+
+def _ancestor_pairs(base: np.ndarray, parent: np.ndarray, width: np.int64) -> np.ndarray:
+    """Sorted distinct (node, category) keys of ``base`` and of every ancestor of their nodes."""
+    found = [np.unique(base)]
+    current = found[0]
+    while len(current):
+        up = parent[current // width]
+        keep = up >= 0
+        current = np.unique(up[keep] * width + current[keep] % width)
+        found.append(current)
+    return np.unique(np.concatenate(found))
