@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from mitigations.models import Control, MitigationPlan, RiskAcceptance, ThreatControl
 from threats.models import AtlasTactic, AtlasTechnique, Finding, FindingComment, ThreatTemplate
 from threats.models.findings import FindingStatus
+from threats.selectors_explain import finding_explanations
 from threats.selectors_risk import IMPACT_LABELS, LIKELIHOOD_LABELS
 from workbench.models import System
 from workbench.selectors import system_get
@@ -113,8 +114,11 @@ def finding_risk_views(finding: Finding) -> list[dict[str, Any]]:
     """The three risk views of the last recompute with their band labels, inherent first.
 
     Empty until the finding has been priced. Bands are 1-based (NIST SP 800-30 style), the
-    labels are the heat map's.
+    labels are the heat map's. Each view carries its explanation, from the row or computed for
+    the version shown (``finding_explanations``); ``explaining`` is true while the results are
+    behind the model and the explanation waits for them.
     """
+    explanations = finding_explanations(finding=finding) if finding.risk else {}
     titles = (
         ("inherent", "Inherent (no controls)"),
         ("current", "Current (implemented and verified plans)"),
@@ -126,11 +130,14 @@ def finding_risk_views(finding: Finding) -> list[dict[str, Any]]:
         if not view:
             continue
         likelihood, impact = view.get("likelihood_band"), view.get("impact_band")
+        if explanations and key in explanations:
+            view = {**view, "explanation": explanations[key]}
         views.append(
             {
                 "key": key,
                 "title": title,
                 "view": view,
+                "explaining": explanations is None,
                 "likelihood": LIKELIHOOD_LABELS[likelihood - 1] if likelihood in range(1, 6) else "",
                 "impact": IMPACT_LABELS[impact - 1] if impact in range(1, 6) else "",
             }

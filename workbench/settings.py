@@ -234,6 +234,7 @@ SPECTACULAR_SETTINGS = {
         "TargetTypeEnum": "threats.models.findings.TargetType",
         "BatchElementKindEnum": "workbench.api.batch.ELEMENT_KINDS",
         "AssetKindEnum": "workbench.choices.AssetKind",
+        "FindingStatusEnum": "threats.models.findings.FindingStatus",  # shared by Finding and FindingDetail
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -326,3 +327,6 @@ WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
 
 # --- Risk engine ----------------------------------------------------------------------------
 RISK_DRAWS = env_int("RISK_DRAWS", 10_000)
+# Findings whose full explanation a recompute stores (the largest current losses); the others'
+# are computed when a page or the API asks (threats/selectors_explain.py).
+RISK_EXPLAINED_TOP = env_int("RISK_EXPLAINED_TOP", 25)

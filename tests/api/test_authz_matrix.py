@@ -285,6 +285,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "get": Rule(PERSONAS, kwargs=lambda w: {"code": w.library_code("M-RATE-QUOTA")}, outsider=None)
     },
     "system-findings": {"get": READ},
+    "system-finding-detail": {"get": Rule(MEMBERS, kwargs=on_finding)},
     "system-finding-comments": {
         "get": Rule(MEMBERS, kwargs=on_finding),
         "post": Rule(("owner", "editor", "risk_owner"), ok=201, kwargs=on_finding, body=lambda w: {"body": "Matrix"}),

@@ -13,6 +13,7 @@ from mitigations.models import Control
 from mitigations.selectors import plan_controls_for
 from mitigations.services.plans import plan_create
 from mitigations.services.transitions import plan_transition
+from tests.explained import explained
 from tests.factories import AssetFactory, DataFlowFactory
 from tests.mitigations.conftest import EVIDENCE
 from threats.engine.controls import Coverage
@@ -62,7 +63,7 @@ def test_approving_changes_the_projected_risk_after_recompute(
     # whole model, and a jewel is lost at most once a year.
     assert totals_approved["projected"]["expected"] <= totals_before["projected"]["expected"]
     assert totals_approved["current"]["mean"] == pytest.approx(totals_before["current"]["mean"])
-    controls = [c for c, _ in approved.risk["projected"]["explanation"]["profiles"][0]["controls"]]
+    controls = [c for c, _ in explained(approved)["projected"]["explanation"]["profiles"][0]["controls"]]
     assert "M-PERTURB-OUTPUTS" in controls
 
     plan_transition(actor=editor, plan=plan, action=workflow.IMPLEMENT)

@@ -130,5 +130,7 @@ class Run:
 def run(name: str, variant: str | None = None) -> Run:
     scenario = build(raw(name), variant)
     lib = library()
-    result = compute_risk(scenario.snapshot, lib, scenario.attackers, scenario.views(lib), seed=7, draws=DRAWS)
+    result = compute_risk(
+        scenario.snapshot, lib, scenario.attackers, scenario.views(lib), seed=7, draws=DRAWS, explain_top=10**6
+    )
     return Run(scenario, result)

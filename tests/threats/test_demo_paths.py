@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.explained import explained
 from threats.models import Finding, SystemAttackPaths
 from threats.services.diagrams import system_render_diagrams
 from threats.services.library import library_seed
@@ -55,7 +56,7 @@ def test_an_outsiders_best_paths_to_the_weights_go_through_phished_people(demo: 
 def test_through_the_public_api_an_outsider_takes_a_clone_priced_as_a_share(demo: System) -> None:
     system_recompute(system_id=demo.pk)
     distill = Finding.objects.get(system=demo, template__code="T-DISTILL-LLM", asset__name="Public inference API")
-    parts = [j for j in distill.risk["current"]["explanation"]["jewels"] if j["name"] == "Flagship LLM weights"]
+    parts = [j for j in explained(distill)["current"]["explanation"]["jewels"] if j["name"] == "Flagship LLM weights"]
     assert parts
     for part in parts:  # a functional copy is worth its replication value, not the weights
         assert 0 < part["share"] < 0.2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.explained import explained
 from threats.engine.actions import apply_hardening, hardening_actions
 from threats.engine.attack_graph import build_view
 from threats.engine.controls import merge
@@ -58,7 +59,7 @@ def test_top_five_are_routes_to_the_weights_or_their_entry_holes(demo: System) -
         template = finding.template
         assert template.role in ("access", "theft"), template.code
         assert template.loss_form != "compute", template.code
-        jewels = {j["name"] for j in finding.risk["current"]["explanation"]["jewels"]}
+        jewels = {j["name"] for j in explained(finding)["current"]["explanation"]["jewels"]}
         assert jewels & WEIGHT_JEWELS, (template.code, finding.target_repr, jewels)
 
 

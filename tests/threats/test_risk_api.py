@@ -41,7 +41,12 @@ def test_findings_api_carries_risk_with_factors(api_client, viewer: Any, priced:
     rows = api_client.get(f"/api/v1/systems/{priced.slug}/findings/").json()["results"]
     row = next(r for r in rows if r["threat"] == "T-EXTRACT-API")
     assert row["current_mean"] > 0 and row["risk_version"] == priced.version
-    current = row["risk"]["current"]
+    detail = api_client.get(f"/api/v1/systems/{priced.slug}/findings/{row['id']}/").json()
+    assert detail["explanation_state"] == "explained"
+    current = detail["risk"]["current"]
+    assert {k: v for k, v in current.items() if k != "explanation"} == {
+        k: v for k, v in row["risk"]["current"].items() if k != "explanation"
+    }, "the detail's figures are the list's"
     factors = current["explanation"]["profiles"]
     assert sum(p["frequency"] for p in factors) == pytest.approx(current["frequency"], rel=1e-4)
     for p in factors:  # a profile succeeds at most once per attempt
@@ -49,6 +54,33 @@ def test_findings_api_carries_risk_with_factors(api_client, viewer: Any, priced:
     jewels = current["explanation"]["jewels"]
     assert jewels and jewels[0]["name"] == "Chat model"
     assert sum(j["loss"] for j in jewels) == pytest.approx(current["loss"], rel=1e-4)
+
+
+def test_finding_detail_is_team_scoped_and_waits_for_fresh_results(
+    api_client, viewer: Any, outsider: Any, editor: Any, priced: System, settings: Any
+) -> None:
+    from threats.services.recompute import system_recompute
+    from workbench.services.elements import asset_save
+
+    settings.RISK_EXPLAINED_TOP = 0  # nothing stored: every explanation is computed on request
+    priced.refresh_from_db()
+    asset_save(actor=editor, system=priced, asset=priced.assets.order_by("pk").first(), description="v+1")
+    system_recompute(system_id=priced.pk)
+    finding = Finding.objects.filter(system=priced, template__code="T-EXTRACT-API").first()
+    assert finding is not None and "explanation" not in str(finding.risk)
+    url = f"/api/v1/systems/{priced.slug}/findings/{finding.pk}/"
+    api_client.force_login(outsider)
+    assert api_client.get(url).status_code == 404
+    api_client.force_login(viewer)
+    body = api_client.get(url).json()
+    assert body["explanation_state"] == "explained"
+    assert body["risk"]["current"]["explanation"]["profiles"], "computed on request"
+    priced.refresh_from_db()
+    asset_save(actor=editor, system=priced, asset=priced.assets.order_by("pk").first(), description="v+2")
+    body = api_client.get(url).json()
+    # The figures stay those of the version computed; no explanation of a newer model beside them.
+    assert body["explanation_state"] == "recomputing"
+    assert all("explanation" not in v for v in body["risk"].values())
 
 
 def test_recompute_endpoint_roles(

@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from tests.explained import explained
 from threats.models import Finding, FindingStatus
 from threats.services.recompute import system_recompute
 from workbench.demo import load_demo
@@ -47,7 +48,7 @@ def test_every_zero_finding_says_why_and_the_reason_matches_its_figures(client: 
             assert "no route through it leads on" in html
         else:
             assert "No attacker profile of this system can attempt" in html
-            profiles = finding.risk["current"]["explanation"]["profiles"]
+            profiles = explained(finding)["current"]["explanation"]["profiles"]
             assert all(not p["frequency"] for p in profiles)
 
 

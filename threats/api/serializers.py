@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -127,3 +129,35 @@ class FindingSerializer(serializers.ModelSerializer):
             "risk",
             "risk_version",
         ]
+
+
+class FindingDetailSerializer(FindingSerializer):
+    """A finding with every view's explanation: stored for the largest findings, computed on
+    request for the others (``threats.selectors_explain``). ``risk`` in lists carries the
+    figures, and the explanations of the largest findings only."""
+
+    risk = serializers.SerializerMethodField()
+    explanation_state = serializers.SerializerMethodField()
+
+    class Meta(FindingSerializer.Meta):
+        fields = [*FindingSerializer.Meta.fields, "explanation_state"]
+
+    def _explanations(self, finding: Finding) -> dict[str, dict[str, Any]] | None:
+        """The view computes them once (``finding_explanations``) and passes them in the context."""
+        explanations: dict[str, dict[str, Any]] | None = self.context.get("explanations", {})
+        return explanations
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "object"}})
+    def get_risk(self, finding: Finding) -> dict[str, Any]:
+        explanations = self._explanations(finding) or {}
+        return {
+            view: {**figures, "explanation": explanations[view]} if view in explanations else figures
+            for view, figures in (finding.risk or {}).items()
+        }
+
+    @extend_schema_field({"type": "string", "enum": ["explained", "recomputing", "not_priced"]})
+    def get_explanation_state(self, finding: Finding) -> str:
+        """``recomputing``: the results are behind the model; ask again when they are fresh."""
+        if not finding.risk:
+            return "not_priced"
+        return "recomputing" if self._explanations(finding) is None else "explained"

@@ -7,7 +7,7 @@ from threats.api.advice import SystemAdviceView
 from threats.api.comments import FindingCommentDetailView, FindingCommentListView
 from threats.api.diagrams import SystemAttackPathsView, SystemDiagramSvgView
 from threats.api.risk import SystemRecomputeView, SystemRiskView
-from threats.api.views import ControlViewSet, FindingListView, ThreatViewSet
+from threats.api.views import ControlViewSet, FindingDetailView, FindingListView, ThreatViewSet
 
 router = SimpleRouter()
 router.register("library/threats", ThreatViewSet, basename="library-threat")
@@ -15,6 +15,7 @@ router.register("library/controls", ControlViewSet, basename="library-control")
 
 urlpatterns = [
     path("systems/<slug:slug>/findings/", FindingListView.as_view(), name="system-findings"),
+    path("systems/<slug:slug>/findings/<int:pk>/", FindingDetailView.as_view(), name="system-finding-detail"),
     path(
         "systems/<slug:slug>/findings/<int:pk>/comments/",
         FindingCommentListView.as_view(),

@@ -6,12 +6,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import generics, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from mitigations.models import Control
 from threats import selectors
-from threats.api.serializers import ControlSerializer, FindingSerializer, ThreatSerializer
+from threats.api.serializers import ControlSerializer, FindingDetailSerializer, FindingSerializer, ThreatSerializer
 from threats.models import Finding, ThreatTemplate
 from threats.models.findings import FindingStatus
+from threats.selectors_explain import finding_explanations
 from workbench.api.permissions import token_team_id
 from workbench.selectors import system_get
 
@@ -55,3 +58,19 @@ class FindingListView(generics.ListAPIView):
         system = system_get(user=self.request.user, slug=self.kwargs["slug"], team_id=token_team_id(self.request))
         status = self.request.query_params.get("status", "")
         return selectors.finding_list(system=system, status=status if status in FindingStatus.values else "")
+
+
+class FindingDetailView(generics.RetrieveAPIView):
+    """One finding of a visible system with every view's explanation (computed on request for
+    findings the recompute did not expand; ``explanation_state`` says when it must wait)."""
+
+    serializer_class = FindingDetailSerializer
+    filter_backends: list[Any] = []
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        finding = selectors.finding_get(
+            user=request.user, slug=self.kwargs["slug"], pk=self.kwargs["pk"], team_id=token_team_id(request)
+        )
+        explanations = finding_explanations(finding=finding) if finding.risk else {}
+        context = {**self.get_serializer_context(), "explanations": explanations}
+        return Response(FindingDetailSerializer(finding, context=context).data)

@@ -10,14 +10,14 @@ finding (with each profile's part) and the loss, where loss = mean value x share
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from threats.engine.figures import _exposure, _losses, bands, compute_p90
+from threats.engine.figures import Parts, _exposure, _losses, bands, compute_p90
 from threats.engine.library import Match
-from threats.engine.results import FindingRisk, FindingView, Magnitude
+from threats.engine.results import FindingKey, FindingRisk, FindingView, Magnitude
 from threats.engine.simulate import dominant_p90, endpoint_expected, jewel_expected
 from threats.engine.values import pert_mean
 
@@ -25,9 +25,13 @@ if TYPE_CHECKING:
     from threats.engine.risk import ViewRun
 
 TOP_JEWELS = 10
+# Findings explained in full on every recompute: the current view's largest losses (what the
+# system page's top risks open). The others are explained on demand (``explain_keys``): a full
+# explanation of every finding was most of a recompute's time and memory on big systems.
+EXPLAINED_TOP = 25
 
 
-def _view_losses(view: ViewRun) -> tuple[np.ndarray, dict, np.ndarray]:
+def _view_losses(view: ViewRun) -> tuple[np.ndarray, Parts, np.ndarray]:
     """(loss per finding, parts, exposure per finding) of one view."""
     graph, rates = view.graph, view.rates
     t = graph.thefts
@@ -48,12 +52,20 @@ def _view_losses(view: ViewRun) -> tuple[np.ndarray, dict, np.ndarray]:
 
 
 def findings_of(
-    runs: Mapping[str, ViewRun], views: Sequence[str], matches: Sequence[Match], savings: Mapping[int, float]
-) -> dict[tuple[str, str, int], FindingRisk]:
-    """FindingRisk of every match of the system as it is, in every view."""
+    runs: Mapping[str, ViewRun],
+    views: Sequence[str],
+    matches: Sequence[Match],
+    savings: Mapping[int, float],
+    *,
+    top: int = EXPLAINED_TOP,
+    explain: Collection[FindingKey] = (),
+) -> dict[FindingKey, FindingRisk]:
+    """FindingRisk of every match of the system as it is, in every view; the ``top`` largest
+    current losses and the keys of ``explain`` carry their explanation, the others ``None``."""
     cached = {v: _view_losses(runs[v]) for v in dict.fromkeys(views)}
     focus = "current" if "current" in runs else views[0]
-    result: dict[tuple[str, str, int], FindingRisk] = {}
+    explained = set(explain) | explained_keys(runs[focus], cached[focus][0], matches, top)
+    result: dict[FindingKey, FindingRisk] = {}
     for match in matches:
         key = (match.threat_code, match.target_type, match.target_id)
         view0 = runs[focus]
@@ -81,10 +93,22 @@ def findings_of(
                 likelihood_band=likelihood,
                 impact_band=impact,
                 risk_level=level,
-                explanation=_explain(run, f, float(loss[f]), parts.get(f, []), float(exposure[f]), saving),
+                explanation=_explain(run, f, float(loss[f]), parts.get(f, []), float(exposure[f]), saving)
+                if key in explained
+                else None,
             )
         result[key] = FindingRisk(*key, spec0.threat.role, form, size, per_view)
     return result
+
+
+def explained_keys(view: ViewRun, loss: np.ndarray, matches: Sequence[Match], top: int) -> set[FindingKey]:
+    """The ``top`` matches by loss in ``view`` (ties by key, so the set is stable)."""
+    if top <= 0:
+        return set()
+    index = view.graph.finding_index
+    keys = [(m.threat_code, m.target_type, m.target_id) for m in matches]
+    ranked = sorted((k for k in keys if k in index), key=lambda k: (-float(loss[index[k]]), k))
+    return set(ranked[:top])
 
 
 def _magnitude(view: ViewRun, f: int, parts: list[tuple[int, float, float, float]], frequency: float) -> Magnitude:

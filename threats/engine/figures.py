@@ -50,29 +50,57 @@ def finding_losses(view: ViewRun) -> np.ndarray:
     return _losses(view)[0]
 
 
-def _losses(view: ViewRun) -> tuple[np.ndarray, dict[int, list[tuple[int, float, float, float]]]]:
+class Parts:
+    """Finding -> [(jewel index, share, rate, loss)] of its jewels, kept as arrays sorted by
+    finding and expanded for one finding when asked (most findings are never asked)."""
+
+    __slots__ = ("_finding", "_jewel", "_loss", "_rate", "_share")
+
+    def __init__(self, finding: np.ndarray, jewel: np.ndarray, share: np.ndarray, rate: np.ndarray, loss: np.ndarray):
+        order = np.argsort(finding, kind="stable")
+        self._finding, self._jewel = finding[order], jewel[order]
+        self._share, self._rate, self._loss = share[order], rate[order], loss[order]
+
+    def get(self, f: int, default: list[tuple[int, float, float, float]]) -> list[tuple[int, float, float, float]]:
+        lo = int(np.searchsorted(self._finding, f, side="left"))
+        hi = int(np.searchsorted(self._finding, f, side="right"))
+        if lo == hi:
+            return default
+        return list(
+            zip(
+                self._jewel[lo:hi].tolist(),
+                self._share[lo:hi].tolist(),
+                self._rate[lo:hi].tolist(),
+                self._loss[lo:hi].tolist(),
+                strict=True,
+            )
+        )
+
+
+def _losses(view: ViewRun) -> tuple[np.ndarray, Parts]:
     """(loss per finding, finding -> [(jewel index, share, rate, loss)] of its jewels)."""
     graph, rates = view.graph, view.rates
     t = graph.thefts
-    means = t.jewels.means
+    means = np.asarray(t.jewels.means, dtype=float)
     n = len(graph.findings)
-    loss = np.zeros(n)
-    parts: dict[int, list[tuple[int, float, float, float]]] = {}
-    for g in range(len(rates.tg_finding)):
-        f, j = int(rates.tg_finding[g]), int(rates.tg_jewel[g])
-        share, rate = float(rates.tg_share[g]), float(rates.tg_rate[g])
-        value = float(means[j] * share * -np.expm1(-rate))
-        loss[f] += value
-        parts.setdefault(f, []).append((j, share, rate, value))
-    for col, f in enumerate(rates.acc_findings):
-        f = int(f)
-        for row, j in enumerate(rates.acc_jewels):
-            rate = float(rates.acc_rate[row, col])
-            if rate <= 0:
-                continue
-            value = float(means[int(j)] * -np.expm1(-rate))
-            loss[f] += value
-            parts.setdefault(f, []).append((int(j), 1.0, rate, value))
+    tg_jewel = rates.tg_jewel.astype(np.int64)
+    tg_value = means[tg_jewel] * rates.tg_share * -np.expm1(-rates.tg_rate) if len(tg_jewel) else np.zeros(0)
+    rows, cols = np.nonzero(rates.acc_rate.T > 0) if rates.acc_rate.size else (np.zeros(0, int), np.zeros(0, int))
+    # acc_rate is (jewels, findings): walk it finding by finding (column-major), as parts are read.
+    acc_f = rates.acc_findings[rows].astype(np.int64) if len(rows) else np.zeros(0, dtype=np.int64)
+    acc_j = rates.acc_jewels[cols].astype(np.int64) if len(cols) else np.zeros(0, dtype=np.int64)
+    acc_rate = rates.acc_rate[cols, rows] if len(rows) else np.zeros(0)
+    acc_value = means[acc_j] * -np.expm1(-acc_rate) if len(acc_j) else np.zeros(0)
+    finding = np.concatenate([rates.tg_finding.astype(np.int64), acc_f])
+    value = np.concatenate([tg_value, acc_value])
+    loss = np.bincount(finding, weights=value, minlength=n)[:n] if len(finding) else np.zeros(n)
+    parts = Parts(
+        finding,
+        np.concatenate([tg_jewel, acc_j]),
+        np.concatenate([rates.tg_share, np.ones(len(acc_j))]),
+        np.concatenate([rates.tg_rate, acc_rate]),
+        value,
+    )
     endpoint_of = {int(f): int(e) for f, e in zip(t.c_finding, t.c_endpoint, strict=True)}
     for f, e in endpoint_of.items():
         loss[f] = endpoint_expected(t.endpoint_cost[e], float(t.endpoint_days[e]), float(rates.c_rate[f]))
@@ -109,31 +137,38 @@ def _exposure(view: ViewRun, jewel_loss: np.ndarray, endpoint_loss: np.ndarray) 
     t = graph.thefts
     n = len(graph.findings)
     active = np.asarray([s.active for s in graph.findings], dtype=bool)
-    weight: dict[int, dict[int, float]] = {}
-    for g in range(len(rates.tg_finding)):
-        f, j = int(rates.tg_finding[g]), int(rates.tg_jewel[g])
-        if active[f]:
-            weight.setdefault(j, {})
-            weight[j][f] = weight[j].get(f, 0.0) + float(rates.tg_share[g] * rates.tg_rate[g])
-    for col, f in enumerate(rates.acc_findings):
-        if not active[int(f)]:
-            continue
-        for row, j in enumerate(rates.acc_jewels):
-            if rates.acc_rate[row, col] > 0:
-                weight.setdefault(int(j), {})[int(f)] = float(rates.acc_rate[row, col])
+    width = np.int64(max(n, 1))
     exposure = np.zeros(n)
-    for j, per in weight.items():
-        total = sum(per.values())
-        for f, w in per.items():
-            exposure[f] += jewel_loss[j] * w / total if total > 0 else 0.0
+    # Weights per (jewel, finding): a theft's share x rate summed over its groups; an access
+    # finding's value-weighted rate (which stands for that pair when both exist).
+    tg_f = rates.tg_finding.astype(np.int64)
+    keep = active[tg_f] if len(tg_f) else np.zeros(0, dtype=bool)
+    tg_keys, tg_inv = np.unique(rates.tg_jewel.astype(np.int64)[keep] * width + tg_f[keep], return_inverse=True)
+    tg_w = np.bincount(tg_inv.reshape(-1), weights=(rates.tg_share * rates.tg_rate)[keep], minlength=len(tg_keys))
+    if rates.acc_rate.size:
+        rows, cols = np.nonzero(rates.acc_rate > 0)
+        acc_f = rates.acc_findings[cols].astype(np.int64)
+        on = active[acc_f]
+        acc_keys = rates.acc_jewels[rows].astype(np.int64)[on] * width + acc_f[on]
+        acc_w = rates.acc_rate[rows, cols][on]
+    else:
+        acc_keys, acc_w = np.zeros(0, dtype=np.int64), np.zeros(0)
+    other = ~np.isin(tg_keys, acc_keys)
+    keys = np.concatenate([tg_keys[other], acc_keys])
+    weight = np.concatenate([tg_w[other], acc_w])
+    if len(keys):
+        jewel, finding = keys // width, keys % width
+        total = np.bincount(jewel, weights=weight, minlength=len(jewel_loss))
+        part = np.where(total[jewel] > 0, jewel_loss[jewel] * weight / np.maximum(total[jewel], 1e-300), 0.0)
+        exposure += np.bincount(finding, weights=part, minlength=n)[:n]
     by_endpoint: dict[int, dict[int, float]] = {}
     for f, e in zip(t.c_finding, t.c_endpoint, strict=True):
         if active[int(f)]:
             by_endpoint.setdefault(int(e), {})[int(f)] = float(rates.c_rate[int(f)])
     for e, per in by_endpoint.items():
-        total = sum(per.values())
+        endpoint_total = sum(per.values())
         for f, w in per.items():
-            exposure[f] += endpoint_loss[e] * w / total if total > 0 else 0.0
+            exposure[f] += endpoint_loss[e] * w / endpoint_total if endpoint_total > 0 else 0.0
     return exposure
 
 
@@ -157,13 +192,12 @@ def jewel_and_compute(
     for view in views:
         rates, t = runs[view].rates, runs[view].graph.thefts
         row = []
+        lookups: dict[int, dict[float, float]] = {}
+        for jj, s, r in zip(rates.cat_jewel.tolist(), rates.cat_share.tolist(), rates.cat_rate.tolist(), strict=True):
+            lookups.setdefault(int(jj), {})[float(s)] = float(r)
         for j, jewel_id in enumerate(ids):
             ordered = tuple(sorted(shares[j], reverse=True))
-            lookup = {
-                float(s): float(r)
-                for jj, s, r in zip(rates.cat_jewel, rates.cat_share, rates.cat_rate, strict=True)
-                if jj == j
-            }
+            lookup = lookups.get(j, {})
             row.append(JewelRates(str(jewel_id), values[j], ordered, tuple(lookup.get(s, 0.0) for s in ordered)))
         per_view_jewels.append(row)
         eps = []

@@ -70,7 +70,7 @@ class FindingView:
     likelihood_band: int
     impact_band: int
     risk_level: str
-    explanation: Mapping[str, Any]
+    explanation: Mapping[str, Any] | None  # None: not expanded in this run (see explain.findings_of)
 
 
 @dataclass(frozen=True, slots=True)

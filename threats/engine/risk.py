@@ -9,7 +9,7 @@ pure and deterministic for a given seed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,13 +19,13 @@ from threats.engine.attackers import AttackerData
 from threats.engine.attribution import ViewRates, system_rates, view_rates
 from threats.engine.controls import NO_CONTROLS, ControlsInForce, Coverage, coverage
 from threats.engine.evaluate import ProfileRun, run_profile
-from threats.engine.explain import findings_of
+from threats.engine.explain import EXPLAINED_TOP, findings_of
 from threats.engine.facts import SystemFacts, derive_facts, gc_paused
 from threats.engine.figures import jewel_and_compute, system_view
 from threats.engine.jewels import placement
 from threats.engine.library import Library, Match, find_threats
 from threats.engine.normalise import inherent_snapshot
-from threats.engine.results import RiskResult
+from threats.engine.results import FindingKey, FindingRisk, RiskResult
 from threats.engine.routes import pair_moves, route_of
 from threats.engine.simulate import DEFAULT_DRAWS, endpoint_expected, jewel_expected
 from threats.engine.snapshot import SystemSnapshot
@@ -55,6 +55,7 @@ def compute_risk(
     seed: int = 0,
     draws: int = DEFAULT_DRAWS,
     savings_top: int = SAVINGS_TOP,
+    explain_top: int = EXPLAINED_TOP,
 ) -> RiskResult:
     """Price the system in every view of ``controls_by_view`` (an "inherent" view is computed on
     the normalised system with no controls, whatever it maps to). ``matches``: the findings of
@@ -64,24 +65,31 @@ def compute_risk(
         raise ValueError("controls_by_view must name at least one view")
     with gc_paused():
         return _compute(
-            snapshot, library, tuple(attackers), controls_by_view, views, facts, matches, seed, draws, savings_top
+            snapshot,
+            library,
+            tuple(attackers),
+            controls_by_view,
+            views,
+            facts,
+            matches,
+            seed,
+            draws,
+            savings_top,
+            explain_top,
         )
 
 
-def _compute(
+def view_runs(
     snapshot: SystemSnapshot,
     library: Library,
     attackers: tuple[AttackerData, ...],
     controls_by_view: Mapping[str, ControlsInForce],
     views: tuple[str, ...],
-    facts: SystemFacts | None,
-    matches: Sequence[Match] | None,
-    seed: int,
-    draws: int,
-    savings_top: int,
-) -> RiskResult:
-    facts = facts if facts is not None else derive_facts(snapshot)
-    matches = list(matches) if matches is not None else find_threats(library, snapshot, facts)
+    facts: SystemFacts,
+    matches: Sequence[Match],
+) -> tuple[dict[str, ViewRun], np.ndarray]:
+    """Each view's graph, profile runs and rates (views with the same controls share one), and
+    the attribution jewels' indexes."""
     where = placement(snapshot)
     bare = inherent_snapshot(snapshot)
     bare_facts = derive_facts(bare)
@@ -123,9 +131,55 @@ def _compute(
             continue
         profile_runs = first_runs if graph is first else tuple(run_profile(graph, a) for a in attackers)
         runs[view] = cache[id(graph)] = ViewRun(view, graph, profile_runs, view_rates(graph, profile_runs, jewel_order))
+    return runs, jewel_order
+
+
+def explain_risk(
+    snapshot: SystemSnapshot,
+    library: Library,
+    attackers: Sequence[AttackerData],
+    controls_by_view: Mapping[str, ControlsInForce],
+    keys: Collection[FindingKey],
+    *,
+    savings: Mapping[FindingKey, float] | None = None,
+    facts: SystemFacts | None = None,
+    matches: Sequence[Match] | None = None,
+) -> dict[FindingKey, FindingRisk]:
+    """The findings of ``keys`` with their explanations, as ``compute_risk`` would give them,
+    without the system's pricing (savings come from the stored figures: ``savings``)."""
+    views = tuple(controls_by_view)
+    with gc_paused():
+        facts = facts if facts is not None else derive_facts(snapshot)
+        matches = list(matches) if matches is not None else find_threats(library, snapshot, facts)
+        wanted = set(keys)
+        runs, _ = view_runs(snapshot, library, tuple(attackers), controls_by_view, views, facts, matches)
+        focus = runs.get("current") or runs[views[0]]
+        by_index = {
+            focus.graph.finding_index[k]: s for k, s in (savings or {}).items() if k in focus.graph.finding_index
+        }
+        chosen = [m for m in matches if (m.threat_code, m.target_type, m.target_id) in wanted]
+        return findings_of(runs, views, chosen, by_index, top=0, explain=wanted)
+
+
+def _compute(
+    snapshot: SystemSnapshot,
+    library: Library,
+    attackers: tuple[AttackerData, ...],
+    controls_by_view: Mapping[str, ControlsInForce],
+    views: tuple[str, ...],
+    facts: SystemFacts | None,
+    matches: Sequence[Match] | None,
+    seed: int,
+    draws: int,
+    savings_top: int,
+    explain_top: int,
+) -> RiskResult:
+    facts = facts if facts is not None else derive_facts(snapshot)
+    matches = list(matches) if matches is not None else find_threats(library, snapshot, facts)
+    runs, jewel_order = view_runs(snapshot, library, attackers, controls_by_view, views, facts, matches)
     savings = _savings(runs["current"], attackers, savings_top) if "current" in runs else {}
     jewels, compute, simulated = jewel_and_compute(runs, views, attackers, seed=seed, draws=draws)
-    findings = findings_of(runs, views, matches, savings)
+    findings = findings_of(runs, views, matches, savings, top=explain_top)
     system = {v: system_view(v, i, jewels, compute, simulated, findings) for i, v in enumerate(views)}
     focus = runs.get("current") or runs[views[0]]
     routes = {}

@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from threats.engine.attackers import AttackerData
 from threats.engine.controls import ControlsInForce, implied_controls, merge, standard_views
-from threats.engine.facts import derive_facts
-from threats.engine.library import Match, find_threats
+from threats.engine.facts import SystemFacts, derive_facts
+from threats.engine.library import Library, Match, find_threats
 from threats.engine.plan_effect import PlanControl, PlanEffect, loss_function, plan_effects
-from threats.engine.results import FindingRisk, RiskResult
-from threats.engine.risk import compute_risk
+from threats.engine.results import FindingKey, FindingRisk, RiskResult
+from threats.engine.risk import compute_risk, explain_risk
 from threats.engine.snapshot import SystemSnapshot
 from threats.models import Finding, FindingStatus, SystemRisk
 from threats.services.library import installed_library
@@ -81,15 +81,25 @@ def _plan_entries(system: System) -> list[PlanControl]:
     return plan_entries(system=system)
 
 
-def compute_system_risk(*, system: System, draws: int | None = None) -> ComputedRisk:
-    """Findings and risk for the system's current elements, and what each plan changes; the seed
-    is the system id, so the same model always gives the same numbers (a redelivered run equals a
-    clean one)."""
+@dataclass(frozen=True)
+class EngineInputs:
+    """What the engine is given for a system as it stands (read in a fixed number of queries)."""
+
+    snapshot: SystemSnapshot
+    facts: SystemFacts
+    library: Library
+    matches: list[Match]
+    attackers: tuple[AttackerData, ...]
+    entries: list[PlanControl]
+    implied: ControlsInForce
+    views: dict[str, ControlsInForce]
+
+
+def engine_inputs(*, system: System) -> EngineInputs:
     snapshot = system_snapshot(system=system)
     facts = derive_facts(snapshot)
     library = installed_library()
     matches = find_threats(library, snapshot, facts)
-    attackers = attackers_snapshot(system=system)
     entries = _plan_entries(system)
     implied = implied_controls(snapshot, known={c.code for c in library.controls})
     views = standard_views(
@@ -97,19 +107,42 @@ def compute_system_risk(*, system: System, draws: int | None = None) -> Computed
         implemented=merge(*({e.code: e.coverage} for e in entries if e.in_force)),
         planned=merge(*({e.code: e.coverage} for e in entries if not e.in_force)),
     )
+    return EngineInputs(snapshot, facts, library, matches, attackers_snapshot(system=system), entries, implied, views)
+
+
+def compute_system_risk(*, system: System, draws: int | None = None, explain_top: int | None = None) -> ComputedRisk:
+    """Findings and risk for the system's current elements, and what each plan changes; the seed
+    is the system id, so the same model always gives the same numbers (a redelivered run equals a
+    clean one). ``explain_top``: how many findings carry their full explanation (the setting
+    ``RISK_EXPLAINED_TOP`` unless given)."""
+    i = engine_inputs(system=system)
     result = compute_risk(
-        snapshot,
-        library,
-        attackers,
-        views,
-        facts=facts,
-        matches=matches,
+        i.snapshot,
+        i.library,
+        i.attackers,
+        i.views,
+        facts=i.facts,
+        matches=i.matches,
         seed=system.pk,
         draws=draws or settings.RISK_DRAWS,
+        explain_top=settings.RISK_EXPLAINED_TOP if explain_top is None else explain_top,
     )
-    loss = loss_function(snapshot, library, attackers, facts, matches)
-    effects = plan_effects(loss, implied, entries, price=entries[:PLAN_EFFECT_LIMIT])
-    return ComputedRisk(snapshot, matches, attackers, result, effects)
+    loss = loss_function(i.snapshot, i.library, i.attackers, i.facts, i.matches)
+    effects = plan_effects(loss, i.implied, i.entries, price=i.entries[:PLAN_EFFECT_LIMIT])
+    return ComputedRisk(i.snapshot, i.matches, i.attackers, result, effects)
+
+
+def explain_findings(
+    *, system: System, keys: set[FindingKey], savings: dict[FindingKey, float]
+) -> tuple[dict[FindingKey, FindingRisk], dict[int, str], dict[int, str]]:
+    """The findings of ``keys`` with their full explanations for the system as it stands (a
+    key's stored saving is passed in ``savings``: it is a recompute's figure), and the asset and
+    attacker names to show them with."""
+    i = engine_inputs(system=system)
+    risks = explain_risk(
+        i.snapshot, i.library, i.attackers, i.views, keys, savings=savings, facts=i.facts, matches=i.matches
+    )
+    return risks, {a.id: a.name for a in i.snapshot.assets}, {a.id: a.name for a in i.attackers}
 
 
 def _values(risk: FindingRisk, names: dict[int, str], attackers: dict[int, str]) -> dict[str, Any]:

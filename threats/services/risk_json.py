@@ -45,24 +45,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def explanation_json(
+    explanation: Mapping[str, Any], names: Mapping[int, str], attackers: Mapping[int, str]
+) -> dict[str, Any]:
+    """An engine explanation with jewel, endpoint and attacker names, JSON-ready."""
+    result = dict(explanation)
+    result["jewels"] = [
+        {
+            **j,
+            "name": names.get(j["jewel_id"], f"#{j['jewel_id']}"),
+            "by_profile": [[attackers.get(a, f"#{a}"), r] for a, r in j["by_profile"]],
+        }
+        for j in result.get("jewels", [])
+    ]
+    if "compute" in result:
+        result["compute"] = {**result["compute"], "endpoint": names.get(result["compute"]["endpoint_id"], "")}
+    return _plain(result)
+
+
 def finding_views(risk: FindingRisk, names: Mapping[int, str], attackers: Mapping[int, str]) -> dict[str, Any]:
-    """Per view: the figures and their explanation, with jewel and attacker names."""
+    """Per view: the figures, and their explanation where this run expanded it (the largest
+    findings); the others' explanations are computed when asked (``finding_explanations``)."""
     result: dict[str, Any] = {}
     for view, figures in risk.views.items():
-        explanation = dict(figures.explanation)
-        explanation["jewels"] = [
-            {
-                **j,
-                "name": names.get(j["jewel_id"], f"#{j['jewel_id']}"),
-                "by_profile": [[attackers.get(a, f"#{a}"), r] for a, r in j["by_profile"]],
-            }
-            for j in explanation.get("jewels", [])
-        ]
-        if "compute" in explanation:
-            explanation["compute"] = {
-                **explanation["compute"],
-                "endpoint": names.get(explanation["compute"]["endpoint_id"], ""),
-            }
         result[view] = _plain(
             {
                 "frequency": figures.frequency,
@@ -78,9 +83,10 @@ def finding_views(risk: FindingRisk, names: Mapping[int, str], attackers: Mappin
                     "likely": risk.magnitude.likely,
                     "max": risk.magnitude.high,
                 },
-                "explanation": explanation,
             }
         )
+        if figures.explanation is not None:
+            result[view]["explanation"] = explanation_json(figures.explanation, names, attackers)
     return result
 
 

@@ -29,11 +29,15 @@ EXPENSIVE_API_VIEWS = frozenset(
         "system-advice",
         "system-attack-paths",
         "system-diagram-svg",
+        "system-finding-detail",
         "system-graph",
         "system-recompute",
     }
 )
-EXPENSIVE_PAGES = frozenset({"threats:advice", "threats:advice_summary", "threats:diagram_svg", "threats:diagram_png"})
+# A finding's page computes its explanation when the recompute did not store it.
+EXPENSIVE_PAGES = frozenset(
+    {"threats:advice", "threats:advice_summary", "threats:diagram_svg", "threats:diagram_png", "threats:finding_detail"}
+)
 
 
 class LiveRates:
