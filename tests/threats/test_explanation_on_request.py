@@ -51,9 +51,8 @@ def test_only_the_largest_findings_are_stored_expanded(demo: System, settings: A
 def test_an_unexpanded_finding_is_explained_as_a_full_run_would(demo: System) -> None:
     full = compute_system_risk(system=demo, explain_top=10**6)
     names, attackers = _names(full)
-    unexpanded = [
-        f for f in Finding.objects.filter(system=demo).select_related("template", "system") if not stored_explanations(f)
-    ]
+    rows = Finding.objects.filter(system=demo).select_related("template", "system")
+    unexpanded = [f for f in rows if not stored_explanations(f)]
     assert len(unexpanded) > 50
     for finding in unexpanded[::10]:
         expected = finding_views(full.result.findings[_key(finding)], names, attackers)
