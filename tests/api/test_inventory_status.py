@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from workbench.api.inventory_status import STATUS_BY_CODE, sync_status
 from workbench.services.inventory import SyncResult, errors
-from workbench.services.inventory.queued import PERMISSION_DENIED
+from workbench.services.inventory.worker import PERMISSION_DENIED
 
 
 def _refusals() -> list[type[errors.SyncError]]:

@@ -10,169 +10,44 @@
    such as audit events, do not deadlock with it): syncs of one system run one after the other,
    so overlapping payloads can never both insert the same ``(source, external_id)``.
 4. With an ``Idempotency-Key``, a stored answer for that key is replayed (or refused when the
-   body differs) before anything else runs.
+   body differs) before anything else runs (``inventory.idempotency``).
 5. Check every item and plan the writes against the stored rows (``inventory.plan``); one bad
    item refuses the whole payload with every item's errors and nothing written.
 6. Write with bulk statements (``inventory.write``); then one version bump (hence one recompute,
    after commit) and one audit event summarising the sync, only if something changed. Sending
    the same payload again plans no write at all.
 
-A deadlock or serialization failure (another writer of the same rows, e.g. an edit in the
-browser) rolls the attempt back and retries it, so clients never see one.
-
-Answers given for an Idempotency-Key are stored as the client got them, HTTP status included;
-that status is the caller's to say (``status_for``, the API's mapping of outcome codes), so
-the mapping to HTTP stays in the API.
+A deadlock or serialization failure rolls the attempt back and runs it again (``inventory.outcome``).
+Answers given for an Idempotency-Key are stored with the HTTP status the caller names
+(``status_for``, the API's mapping of outcome codes: ``inventory.idempotency``).
 """
 
 from __future__ import annotations
 
-import gc
-import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, OperationalError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from workbench.models import Asset, DataFlow, InventorySync, Job, System
+from workbench.models import Asset, DataFlow, Job, System
 from workbench.services.audit import audit_record
 from workbench.services.common import Actor, bump_version, require_role
 from workbench.services.inventory.answers import audit_summary, invalid_items, result_body
 from workbench.services.inventory.envelope import Envelope, read_envelope
-from workbench.services.inventory.errors import (
-    IdempotencyKeyReused,
-    InvalidIdempotencyKey,
-    StoredRefusal,
-    SyncError,
-    WouldExceedLimits,
-)
+from workbench.services.inventory.errors import SyncError, WouldExceedLimits
+from workbench.services.inventory.idempotency import check_idempotency_key, remember, replay
+from workbench.services.inventory.outcome import StatusFor, SyncResult, collector_paused, with_retries
 from workbench.services.inventory.plan import SyncPlan, plan_sync
+from workbench.services.inventory.queued import inventory_sync_enqueue
 from workbench.services.inventory.write import write_plan
 from workbench.services.limits import SystemLimitExceeded, check_room
-
-logger = logging.getLogger(__name__)
-
-ATTEMPTS = 3
-RETRY_PGCODES = frozenset({"40P01", "40001", "23505"})  # deadlock, serialization failure, unique race
-KEY_TTL = timedelta(hours=24)
-KEY_MAX = InventorySync._meta.get_field("idempotency_key").max_length or 200
-# Outcome codes of a sync that was not refused (a refusal's code is its SyncError's).
-SYNCED, ACCEPTED = "synced", "accepted"
-StatusFor = Callable[[str], int]
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    """A sync that ran (``queued`` False) or was accepted as a Job; ``replayed`` for a stored answer."""
-
-    body: dict[str, Any]
-    queued: bool = False
-    replayed: bool = False
-
-    @property
-    def code(self) -> str:
-        return ACCEPTED if self.queued else SYNCED
 
 
 def inline_limit() -> int:
     """Largest payload (assets + flows) answered in the request; larger ones become a Job."""
     return int(getattr(settings, "INVENTORY_SYNC_INLINE_ITEMS", 5000))
-
-
-def check_idempotency_key(key: str) -> None:
-    """A key is stored with the answer: at most its column's length, printable ASCII."""
-    if len(key) > KEY_MAX or not key.isascii() or not key.isprintable():
-        raise InvalidIdempotencyKey(f"Idempotency-Key must be at most {KEY_MAX} printable ASCII characters.")
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector around one sync.
-
-    Why: parsing and planning a large inventory allocates hundreds of thousands of small dicts
-    and tuples, and each allocation burst makes the collector re-scan every live object, the
-    whole payload included: 35-40% of a 10,000-asset sync (bench/sync.py). Nothing here builds
-    reference cycles, so reference counting frees it all; the collector resumes afterwards.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _retryable(exc: DatabaseError) -> bool:
-    return getattr(exc.__cause__, "pgcode", None) in RETRY_PGCODES
-
-
-def with_retries(attempt: Callable[[], T]) -> T:
-    """Run ``attempt`` (one transaction) again after a deadlock or serialization failure."""
-    for number in range(1, ATTEMPTS + 1):
-        try:
-            return attempt()
-        except (OperationalError, IntegrityError) as exc:
-            if number == ATTEMPTS or not _retryable(exc):
-                raise
-            logger.warning("inventory sync attempt %s failed transiently (%s); retrying", number, exc.__cause__)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def replay(*, system: System, actor: Actor, key: str, body_sha256: str) -> SyncResult | StoredRefusal | None:
-    """The answer stored for ``key``, or None; raises ``IdempotencyKeyReused`` for another body."""
-    stored = (
-        InventorySync.objects.filter(system=system, actor_id=actor.pk, idempotency_key=key)
-        .filter(created_at__gte=timezone.now() - KEY_TTL)
-        .only("body_sha256", "response")
-        .first()
-    )
-    if stored is None:
-        return None
-    if stored.body_sha256 != body_sha256:
-        raise IdempotencyKeyReused
-    body = stored.response
-    if "code" in body:  # only refusals carry a code
-        return StoredRefusal(body)
-    return SyncResult(body, queued="job" in body, replayed=True)
-
-
-def remember(
-    *,
-    system: System,
-    actor: Actor,
-    key: str,
-    body_sha256: str,
-    source: str,
-    code: str,
-    body: dict[str, Any],
-    status_for: StatusFor | None,
-    **extra: Any,
-) -> InventorySync:
-    """Store the answer given for ``key`` (and, for a queued sync, its body and Job)."""
-    assert actor.pk is not None  # require_role ran: an authenticated member
-    if status_for is None:
-        raise TypeError("Storing an answer needs status_for, the caller's status of each outcome code.")
-    # Keys expire after KEY_TTL; dropping the system's expired rows here keeps the table small
-    # and frees an expired key for reuse (a Job keeps its own result).
-    InventorySync.objects.filter(system=system, created_at__lt=timezone.now() - KEY_TTL).delete()
-    return InventorySync.objects.create(
-        team_id=system.team_id,
-        system=system,
-        actor_id=actor.pk,
-        idempotency_key=key,
-        body_sha256=body_sha256,
-        source=source,
-        status_code=status_for(code),
-        response=body,
-        **extra,
-    )
 
 
 def inventory_sync(
@@ -201,8 +76,6 @@ def inventory_sync(
     check_idempotency_key(idempotency_key)
     envelope = read_envelope(payload)
     if job_url is not None and envelope.item_count > inline_limit():
-        from workbench.services.inventory.queued import inventory_sync_enqueue
-
         return inventory_sync_enqueue(
             actor=actor,
             system=system,
