@@ -190,9 +190,8 @@ def _service_run(user: Any) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
     def run(system: Any, body: dict[str, Any]) -> dict[str, Any]:
         data = json.loads(encoded[id(body)])  # a fresh parsed copy, as the view's parser hands it over
         hooks = len(HOOK_CALLS)
-        answer = inventory_sync(actor=user, system=system, data=data)
-        assert answer.status_code == 200, answer.body.get("detail")
-        return {"recomputes_scheduled": len(HOOK_CALLS) - hooks, "summary": answer.body["summary"]}
+        result = inventory_sync(actor=user, system=system, payload=data)  # a refusal raises SyncError
+        return {"recomputes_scheduled": len(HOOK_CALLS) - hooks, "summary": result.body["summary"]}
 
     def prepare(body: dict[str, Any]) -> None:
         encoded[id(body)] = json.dumps(body)

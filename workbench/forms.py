@@ -15,7 +15,7 @@ from django import forms
 from workbench.bounds import BoundedModelMultipleChoiceField
 from workbench.choices import CopyMode
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
-from workbench.models.rules import DATA_KIND_VALUES, MODEL_KIND_VALUES
+from workbench.models.rules import DATA_KIND_VALUES, DATA_NOT_HOSTED, MODEL_KIND_VALUES, asset_field_problems
 from workbench.services.elements import ASSET_FIELDS
 
 
@@ -94,6 +94,10 @@ _ASSET_FORM_FIELDS = [f for f in ASSET_FIELDS if f not in ("tags", "source", "ex
 _AFTER_HOST = _ASSET_FORM_FIELDS.index("hosted_on") + 1
 
 
+# The same rule as DATA_NOT_HOSTED, worded for the form, where the remedy has a field of its own.
+DATA_HOSTED_ON_FORM = "A data asset is not hosted: choose where its copies are under “stored on”."
+
+
 class AssetForm(SystemScopedForm):
     """An asset with its copies (data assets) and the models it serves (endpoints).
 
@@ -155,11 +159,11 @@ class AssetForm(SystemScopedForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        low, likely, high = data.get("value_min"), data.get("value_likely"), data.get("value_max")
-        if None not in (low, likely, high) and not (low <= likely <= high):  # type: ignore[operator]
-            self.add_error("value_likely", "Values must satisfy minimum ≤ most likely ≤ maximum.")
-        if data.get("kind") in DATA_KIND_VALUES and data.get("hosted_on") is not None:
-            self.add_error("hosted_on", "A data asset is not hosted: choose where its copies are under “stored on”.")
+        # The model's cross-field rules, run here as well: the service (and its full_clean()) is
+        # reached only by a valid form, so a form with a field error shows these problems too.
+        values = {**data, "hosted_on_id": getattr(data.get("hosted_on"), "pk", None)}
+        for name, message in asset_field_problems(values).items():
+            self.add_error(name, DATA_HOSTED_ON_FORM if message == DATA_NOT_HOSTED else message)
         record = data.pop("system_of_record", None)
         stored = list(data.get("stored_on") or [])
         if record is not None and record not in stored:

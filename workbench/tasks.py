@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
+from workbench.api.inventory_status import sync_status
 from workbench.choices import JobKind
 from workbench.models import Job, Team
 from workbench.services.audit import team_verify_audit
@@ -70,4 +71,5 @@ def inventory_sync_job(self: Any, *, sync_id: int) -> dict[str, Any]:
     and the Job is finished once: a redelivered message for a terminal Job returns at once; one
     for a Job its dead worker left running re-runs the sync, whose first attempt rolled back.
     """
-    return inventory_sync_run(sync_id=sync_id, task_id=self.request.id or "")
+    # The Job's answer is the one the API would have given inline, status included: the API's mapping.
+    return inventory_sync_run(sync_id=sync_id, status_for=sync_status, task_id=self.request.id or "")

@@ -23,7 +23,7 @@ from tests.workbench.inventory_sync_support import (
 from workbench.choices import JobStatus
 from workbench.models import Asset, AuditEvent, DataFlow, InventorySync, Job, System
 from workbench.services import common
-from workbench.services import inventory_write as write_module
+from workbench.services.inventory import write as write_module
 from workbench.tasks import inventory_sync_job
 
 pytestmark = pytest.mark.django_db

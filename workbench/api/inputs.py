@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from rest_framework import serializers
 
 from workbench.models import Asset, AttackerProfile, DataFlow, System, Team, TrustZone
-from workbench.models.rules import MAX_RELATED
+from workbench.models.rules import ASSET_RULE_COLUMNS, DATA_KIND_VALUES, MAX_RELATED, asset_field_problems
 from workbench.services.elements import ASSET_FIELDS, ASSET_RELATIONS, ATTACKER_FIELDS, FLOW_FIELDS, ZONE_FIELDS
 from workbench.services.systems import SYSTEM_FIELDS
 
@@ -112,6 +112,26 @@ class AssetInputSerializer(StrictInput):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The model's cross-field rules on the asset as it would be after this request.
+
+        Why here as well as in the model (the service's ``full_clean()``): the serializer then
+        refuses what its docstring promises on its own, before the service locks the system,
+        with the model's messages on the same fields.
+        """
+        attrs = super().validate(attrs)
+        base = self.instance if isinstance(self.instance, Asset) else Asset()
+        values = {name: getattr(base, name) for name in ASSET_RULE_COLUMNS}
+        values |= {name: value for name, value in attrs.items() if name in values}
+        if "hosted_on" in attrs:
+            host = attrs["hosted_on"]
+            # On a data asset hosted_on names its first stored copy (``services.copies``), not a host.
+            values["hosted_on_id"] = None if host is None or values["kind"] in DATA_KIND_VALUES else host.pk
+        problems = asset_field_problems(values)
+        if problems:
+            raise serializers.ValidationError({name: [message] for name, message in problems.items()})
+        return attrs
 
 
 class DataFlowInputSerializer(StrictInput):

@@ -1,9 +1,10 @@
 """API v1 inventory sync: ``POST /systems/{slug}/inventory/sync/`` and the status of a sync Job.
 
-Thin adapters over ``workbench.services.inventory``. Refusals use the API's one error shape,
-``{"detail", "code", "errors"?}`` (``workbench.api.errors`` renders DRF's own; the sync's 400,
-409 and 422 are built here in the same shape, the 422 listing errors per item). Included from
-``workbench.api.urls`` (``urlpatterns`` below).
+Thin adapters over ``workbench.services.inventory``: the sync returns a result or raises a
+``SyncError``, and this view alone turns them into HTTP (``inventory_status``). Refusals use
+the API's one error shape, ``{"detail", "code", "errors"?}`` (``workbench.api.errors`` renders
+DRF's own; a ``SyncError``'s body is already in that shape, the 422 of invalid items listing
+errors per item). Included from ``workbench.api.urls`` (``urlpatterns`` below).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workbench.api.errors import ErrorSerializer, PayloadTooLarge
+from workbench.api.inventory_status import sync_status
 from workbench.api.permissions import token_team_id
 from workbench.api.renderers import FastJSONRenderer
 from workbench.choices import JobKind
@@ -32,15 +34,12 @@ from workbench.models import Job, System
 from workbench.selectors import system_get
 from workbench.services.common import require_role
 from workbench.services.inventory import (
-    IdempotencyConflict,
+    SyncError,
+    check_idempotency_key,
     collector_paused,
-    inline_limit,
     inventory_sync,
-    inventory_sync_enqueue,
     sync_job_answer,
 )
-from workbench.services.inventory_guard import parse_sync, sync_precheck
-from workbench.services.inventory_parse import PayloadError
 
 MAX_BODY_BYTES = 128 * 1024 * 1024
 KEY_HEADER = "Idempotency-Key"
@@ -82,13 +81,6 @@ class SyncJSONParser(BaseParser):
             raise ParseError("The body is not UTF-8.") from None
         except (ValueError, RecursionError) as exc:
             raise ParseError(f"JSON parse error - {str(exc)[:200]}") from None
-
-
-def _error(detail: str, code: str, status_code: int, errors: Any = None) -> Response:
-    body: dict[str, Any] = {"detail": detail, "code": code}
-    if errors is not None:
-        body["errors"] = errors
-    return Response(body, status=status_code)
 
 
 SYNC_REQUEST = inline_serializer(
@@ -141,39 +133,30 @@ class InventorySyncView(APIView):
         system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
         require_role(actor=request.user, team=system.team)
         key = request.headers.get(KEY_HEADER, "")
-        if len(key) > 200 or not key.isascii() or not key.isprintable():
-            return _error("Idempotency-Key must be at most 200 printable ASCII characters.", "invalid_key", 400)
-        data = request.data
-        raw: bytes = getattr(request, "sync_body", b"")
-        digest = hashlib.sha256(raw).hexdigest()
         try:
-            refused = sync_precheck(data)  # 413 too many items, 422 a full sync pruning everything
-            if refused is not None:
-                return Response(refused.body, status=refused.status_code)
-            envelope, _ = parse_sync(data)
-            if envelope.item_count > inline_limit():
-                answer = inventory_sync_enqueue(
-                    actor=request.user,
-                    system=system,
-                    envelope=envelope,
-                    raw_body=raw,
-                    body_sha256=digest,
-                    idempotency_key=key,
-                    job_url=lambda job: request.build_absolute_uri(job_path(system, job)),
-                )
-            else:
-                answer = inventory_sync(
-                    actor=request.user, system=system, data=data, idempotency_key=key, body_sha256=digest
-                )
-        except PayloadError as exc:
-            return _error("Invalid sync request.", "invalid_request", 400, exc.errors)
-        except IdempotencyConflict:
-            return _error("This Idempotency-Key was already used with a different body.", "idempotency_key_reused", 409)
-        response = Response(answer.body, status=answer.status_code)
-        if answer.replayed:
+            check_idempotency_key(key)  # a header's problem, answered before the body is parsed
+            payload = request.data  # parsed here; SyncJSONParser keeps the raw bytes for the digest
+            raw: bytes = getattr(request, "sync_body", b"")
+            result = inventory_sync(
+                actor=request.user,
+                system=system,
+                payload=payload,
+                idempotency_key=key,
+                body_sha256=hashlib.sha256(raw).hexdigest(),
+                raw_body=raw,
+                job_url=lambda job: request.build_absolute_uri(job_path(system, job)),
+                status_for=sync_status,
+            )
+        except SyncError as exc:
+            refused = Response(exc.body(), status=sync_status(exc.code))
+            if exc.replayed:
+                refused["Idempotent-Replayed"] = "true"
+            return refused
+        response = Response(result.body, status=sync_status(result.code))
+        if result.replayed:
             response["Idempotent-Replayed"] = "true"
-        if answer.status_code == 202:
-            response["Location"] = answer.body["job"]["url"]
+        if result.queued:
+            response["Location"] = result.body["job"]["url"]
         return response
 
 

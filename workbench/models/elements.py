@@ -26,12 +26,13 @@ from workbench.choices import (
     Personnel,
 )
 from workbench.models.rules import (
+    ASSET_RULE_COLUMNS,
     COMPUTE_COST_FIELDS,
     MODEL_KIND_VALUES,
     REPLICATION_FIELDS,
     SERVING_KIND_VALUES,
-    asset_money_errors,
-    hosted_on_error,
+    asset_field_problems,
+    host_kind_error,
 )
 from workbench.models.system import System
 from workbench.models.teams import Team
@@ -224,10 +225,6 @@ class Asset(models.Model):
         errors: dict[str, str] = {}
         if self.name is not None and not self.name.strip():
             errors["name"] = "Name must not be blank."
-        if None not in (self.value_min, self.value_likely, self.value_max) and not (
-            self.value_min <= self.value_likely <= self.value_max
-        ):
-            errors["value_likely"] = "Values must satisfy minimum ≤ most likely ≤ maximum."
         if self.zone_id is not None and self.zone is not None and self.zone.system_id != self.system_id:
             errors["zone"] = "The zone belongs to another system."
         if self.hosted_on_id is not None and self.hosted_on is not None:
@@ -235,17 +232,13 @@ class Asset(models.Model):
                 errors["hosted_on"] = "The host belongs to another system."
             elif self.pk is not None and self.hosted_on_id == self.pk:
                 errors["hosted_on"] = "An asset cannot be hosted on itself."
-            elif problem := hosted_on_error(self.kind, self.hosted_on.kind):
+            elif problem := host_kind_error(self.hosted_on.kind):
                 errors["hosted_on"] = problem
         if self.external_id and not self.source:
             errors["source"] = "An external id needs a source."
-        if self.rate_limit_per_minute is not None and not self.rate_limited:
-            errors["rate_limit_per_minute"] = "Set 'rate limited' when giving a rate limit."
-        if self.mfa and self.authentication == Authentication.NONE:
-            errors["mfa"] = "MFA needs an authentication method."
-        money = {name: getattr(self, name) for name in ("kind", *REPLICATION_FIELDS, *COMPUTE_COST_FIELDS)}
-        money |= {"value_min": self.value_min, "value_likely": self.value_likely, "value_max": self.value_max}
-        for name, message in asset_money_errors(money).items():
+        # The rules between this row's own columns: one function shared with the form, the API
+        # and inventory sync (``workbench.models.rules``).
+        for name, message in asset_field_problems({name: getattr(self, name) for name in ASSET_RULE_COLUMNS}).items():
             errors.setdefault(name, message)
         if errors:
             raise ValidationError(errors)

@@ -1,20 +1,16 @@
-"""Strict validation of an inventory-sync payload, without the database.
+"""Strict checks of the values an inventory-sync item sets, without the database.
 
 Why hand-written and not a DRF serializer: the payload may hold 150,000 items and serializers
 cost tens of microseconds per field; and DRF coerces ("3" becomes 3, "true" becomes True) where
 a sync must refuse wrong types. The checks are derived from the model fields themselves (choices,
 max_length, validators, nullability), so the API, the forms and the sync share one set of rules.
-
-Two levels of error: ``PayloadError`` for an envelope that is not a sync request at all (400),
-and per-item errors collected in ``ItemErrors`` so one bad item refuses the payload with every
-problem listed (422). Checks that need the database (zones, references, merged values) live in
-``workbench.services.inventory``.
+Each check returns the cleaned value or raises ``Invalid`` with the message for the client;
+``items`` collects those per item.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
@@ -29,81 +25,16 @@ from workbench.models.rules import MAX_RELATED
 from workbench.services.elements import ASSET_FIELDS, ASSET_RELATIONS, FLOW_FIELDS
 from workbench.validators import validate_plain_name
 
-MODES = ("upsert", "full")
-ENVELOPE_KEYS = frozenset({"source", "mode", "dry_run", "assets", "flows"})
-MAX_ITEMS = 300_000
 MAX_CARRIES = 500
 KEY_MAX = Asset._meta.get_field("external_id").max_length or 200
 SOURCE_MAX = Asset._meta.get_field("source").max_length or 64
 # Keys that identify the item; the envelope's ``source`` applies to every item.
 ASSET_SYNC_FIELDS = tuple(f for f in ASSET_FIELDS if f not in ("source", "external_id"))
 FLOW_SYNC_FIELDS = (*(f for f in FLOW_FIELDS if f not in ("origin", "external_id")), "carries")
-REFERENCE_FIELDS = frozenset({"zone", "hosted_on", "source", "target", "carries", *ASSET_RELATIONS})
-
-
-class PayloadError(Exception):
-    """The body is not a sync request (not an object, unknown keys, wrong envelope types)."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("Invalid sync request.")
-        self.errors = errors
 
 
 class Invalid(Exception):
     """One value failed its check; the message is shown to the client."""
-
-
-@dataclass(slots=True)
-class Envelope:
-    source: str
-    mode: str
-    dry_run: bool
-    assets: list[Any]
-    flows: list[Any]
-
-    @property
-    def item_count(self) -> int:
-        return len(self.assets) + len(self.flows)
-
-
-@dataclass(slots=True)
-class Item:
-    """A checked asset or flow: its position, key and the cleaned values it sets."""
-
-    index: int
-    external_id: str
-    fields: dict[str, Any]
-
-
-@dataclass
-class ItemErrors:
-    """Errors per (section, index), in the order they were found."""
-
-    by_item: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
-
-    def add(self, section: str, index: int, external_id: Any, name: str, message: str) -> None:
-        entry = self.by_item.setdefault(
-            (section, index),
-            {
-                "index": index,
-                "external_id": external_id[:KEY_MAX] if isinstance(external_id, str) else None,
-                "errors": {},
-            },
-        )
-        entry["errors"].setdefault(name, []).append(message)
-
-    def __bool__(self) -> bool:
-        return bool(self.by_item)
-
-    def count(self, section: str) -> int:
-        return sum(1 for key in self.by_item if key[0] == section)
-
-    def listing(self, section: str, limit: int) -> list[dict[str, Any]]:
-        keys = sorted(key for key in self.by_item if key[0] == section)
-        return [self.by_item[key] for key in keys[:limit]]
-
-
-# --- value checks ---------------------------------------------------------------------------
 
 
 def text_problem(value: str) -> str | None:
@@ -322,123 +253,3 @@ def asset_checkers() -> dict[str, Callable[[Any], Any]]:
 @cache
 def flow_checkers() -> dict[str, Callable[[Any], Any]]:
     return {name: checker_for(DataFlow, name) for name in FLOW_SYNC_FIELDS}
-
-
-# --- envelope and items ---------------------------------------------------------------------
-
-
-def parse_envelope(data: Any) -> Envelope:
-    """Check the request's outer shape; raise ``PayloadError`` (400) when it is not a sync."""
-    if not isinstance(data, dict):
-        raise PayloadError({"non_field_errors": ["The body must be a JSON object."]})
-    errors: dict[str, list[str]] = {key: ["Unknown field."] for key in sorted(set(data) - ENVELOPE_KEYS)}
-    source = ""
-    if "source" not in data:
-        errors["source"] = ["This field is required."]
-    else:
-        try:
-            source = check_key(data["source"], SOURCE_MAX)
-        except Invalid as exc:
-            errors["source"] = [str(exc)]
-    mode = data.get("mode", "upsert")
-    if type(mode) is not str or mode not in MODES:
-        errors["mode"] = ["Must be 'upsert' or 'full'."]
-    dry_run = data.get("dry_run", False)
-    if type(dry_run) is not bool:
-        errors["dry_run"] = ["Expected true or false."]
-    sections: dict[str, list[Any]] = {}
-    for name in ("assets", "flows"):
-        value = data.get(name, [])
-        if type(value) is not list:
-            errors[name] = ["Expected a list."]
-            value = []
-        sections[name] = value
-    if len(sections["assets"]) + len(sections["flows"]) > MAX_ITEMS:
-        errors["non_field_errors"] = [f"At most {MAX_ITEMS} items (assets and flows) per sync."]
-    if errors:
-        raise PayloadError(errors)
-    return Envelope(source=source, mode=mode, dry_run=dry_run, assets=sections["assets"], flows=sections["flows"])
-
-
-def _parse_values(
-    section: str, index: int, raw: dict[Any, Any], checkers: dict[str, Callable[[Any], Any]], errors: ItemErrors
-) -> dict[str, Any] | None:
-    """The cleaned values an item sets, or None when any failed (each failure is recorded)."""
-    external_id = raw.get("external_id")
-    ok = True
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key == "external_id":
-            continue
-        check = checkers.get(key)
-        if check is None:
-            errors.add(section, index, external_id, str(key)[:60], "Unknown field.")
-            ok = False
-            continue
-        try:
-            values[key] = check(value)
-        except Invalid as exc:
-            errors.add(section, index, external_id, key, str(exc))
-            ok = False
-    return values if ok else None
-
-
-def _item_key(section: str, index: int, external_id: Any, first_seen: dict[str, int], errors: ItemErrors) -> str | None:
-    """The item's checked, not yet seen key, or None (error recorded)."""
-    if external_id is None:
-        errors.add(section, index, None, "external_id", "This field is required.")
-        return None
-    try:
-        key = check_key(external_id)
-    except Invalid as exc:
-        errors.add(section, index, external_id, "external_id", str(exc))
-        return None
-    if key in first_seen:
-        errors.add(section, index, key, "external_id", f"Duplicate external_id (first at index {first_seen[key]}).")
-        return None
-    first_seen[key] = index
-    return key
-
-
-def parse_assets(raw_items: list[Any], errors: ItemErrors) -> tuple[list[Item], set[str]]:
-    """Checked assets, and the key of every asset item (valid or not, so that a flow to an invalid
-    asset is not reported a second time); every problem goes into ``errors``."""
-    checkers = asset_checkers()
-    items: list[Item] = []
-    first_seen: dict[str, int] = {}
-    for index, raw in enumerate(raw_items):
-        if not isinstance(raw, dict):
-            errors.add("assets", index, None, "non_field_errors", "Each asset must be a JSON object.")
-            continue
-        values = _parse_values("assets", index, raw, checkers, errors)
-        key = _item_key("assets", index, raw.get("external_id"), first_seen, errors)
-        if key is not None and values is not None:
-            items.append(Item(index, key, values))
-    return items, set(first_seen)
-
-
-def derived_flow_key(source: str, target: str) -> str:
-    return f"{source}->{target}"
-
-
-def parse_flows(raw_items: list[Any], errors: ItemErrors) -> list[Item]:
-    """Checked flows; ``external_id`` defaults to ``"<source>-><target>"`` when omitted."""
-    checkers = flow_checkers()
-    items: list[Item] = []
-    first_seen: dict[str, int] = {}
-    for index, raw in enumerate(raw_items):
-        if not isinstance(raw, dict):
-            errors.add("flows", index, None, "non_field_errors", "Each flow must be a JSON object.")
-            continue
-        values = _parse_values("flows", index, raw, checkers, errors)
-        external_id = raw.get("external_id")
-        if "external_id" not in raw:
-            if values is None or "source" not in values or "target" not in values:
-                if values is not None:
-                    errors.add("flows", index, None, "external_id", "Give an external_id, or both source and target.")
-                continue
-            external_id = derived_flow_key(values["source"], values["target"])
-        key = _item_key("flows", index, external_id, first_seen, errors)
-        if key is not None and values is not None:
-            items.append(Item(index, key, values))
-    return items

@@ -29,8 +29,9 @@ import orjson
 from django.db import connection, models
 
 from workbench.models import Asset, DataFlow, System
-from workbench.services.inventory_plan import ASSET_DEFAULTS, FLOW_DEFAULTS, SyncPlan, Token
-from workbench.services.inventory_relations import write_relations
+from workbench.services.inventory.plan import SyncPlan
+from workbench.services.inventory.relations import write_relations
+from workbench.services.inventory.stored import ASSET_DEFAULTS, FLOW_DEFAULTS, Token
 
 UPDATE_BATCH = 1000  # bulk_update's CASE WHEN grows with the square of the batch
 MAX_UPDATE_GROUPS = 6

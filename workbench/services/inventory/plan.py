@@ -1,7 +1,7 @@
 """Planning an inventory sync: compare checked items with the stored rows, decide every write.
 
 The plan is computed from a fixed number of reads (zones, the source's assets, flows and carried
-assets, and when the payload needs them the relations of ``workbench.services.inventory_relations``)
+assets: ``inventory.stored``; when the payload needs them the relations of ``inventory.relations``)
 however large the payload, and it holds everything the writer needs, so a dry run is the plan
 without the writes. Assets outside the source are referred to by primary key (``("id", pk)``),
 assets of the source by external id (``("ext", key)``); new assets get their key only at write
@@ -10,45 +10,31 @@ time, which is why references stay symbolic here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
-from workbench.choices import Authentication
-from workbench.models import Asset, DataFlow, System, TrustZone
-from workbench.models.rules import COMPUTE_COST_FIELDS, DATA_KIND_VALUES, REPLICATION_FIELDS, asset_money_errors
-from workbench.services.inventory_parse import (
-    ASSET_SYNC_FIELDS,
-    FLOW_SYNC_FIELDS,
-    Envelope,
-    Item,
-    ItemErrors,
-    parse_assets,
-    parse_flows,
-)
-from workbench.services.inventory_relations import (
+from workbench.models import Asset, DataFlow, System
+from workbench.models.rules import DATA_KIND_VALUES, DATA_NOT_HOSTED, asset_field_problems
+from workbench.services.inventory.envelope import Envelope
+from workbench.services.inventory.items import Item, ItemErrors, parse_assets, parse_flows
+from workbench.services.inventory.relations import (
     RELATIONS,
     StoredRelations,
     check_kinds,
     needs_relations,
     plan_relations,
 )
+from workbench.services.inventory.stored import (
+    ASSET_ATTNAMES,
+    ASSET_DEFAULTS,
+    FLOW_COLUMNS,
+    StoredState,
+    Token,
+)
 
-Token = tuple[str, Any]
 NAME_MAX = Asset._meta.get_field("name").max_length or 120
-
-
-def _field(model: type[Asset] | type[DataFlow], name: str) -> Any:
-    return model._meta.get_field(name)
-
-
-ASSET_ATTNAMES = {name: _field(Asset, name).attname for name in ASSET_SYNC_FIELDS}
-FLOW_COLUMNS = {name: name for name in FLOW_SYNC_FIELDS if name not in ("source", "target", "carries")}
-ASSET_DEFAULTS = {attname: _field(Asset, name).get_default() for name, attname in ASSET_ATTNAMES.items()}
-FLOW_DEFAULTS = {name: _field(DataFlow, name).get_default() for name in FLOW_COLUMNS}
 
 
 @dataclass(slots=True)
@@ -127,78 +113,12 @@ def _shown(token: Token | None) -> Any:
     return None if token is None else token[1]
 
 
-MONEY_COLUMNS = (*REPLICATION_FIELDS, *COMPUTE_COST_FIELDS)
+# The same rule as DATA_NOT_HOSTED, worded for a sync, where hosted_on on a data asset names its stored copy.
 DATA_HOSTED = "A data asset is not hosted: send hosted_on (it becomes its stored copy) or hosted_on: null."
-# Columns every plan reads: the merged-value checks, the host and kind checks and the prune report.
-ALWAYS_READ = frozenset(
-    {"name", "kind", "hosted_on", "value_min", "value_likely", "value_max", "rate_limited", "rate_limit_per_minute"}
-    | {"mfa", "authentication", *MONEY_COLUMNS}
-)
-
-
-def _rows(queryset: QuerySet[Any], names: list[str]) -> list[dict[str, Any]]:
-    """``queryset.values(*names)`` as dicts, on PostgreSQL read through a plain cursor.
-
-    Why: Django's ``values()`` runs every row through its converter pipeline (a JSON decode per
-    JSON column, per row): 60% of an unchanged 10,000-asset re-sync went there (bench/sync.py).
-    The query is the one Django compiles; only JSON columns need a decode, done here directly.
-    """
-    values = queryset.values(*names)
-    if connection.vendor != "postgresql":
-        return list(values)
-    model = queryset.model
-    json_columns = [
-        index for index, name in enumerate(names) if isinstance(model._meta.get_field(name), models.JSONField)
-    ]
-    sql, params = values.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    if json_columns:
-        decoded = []
-        for row in fetched:
-            mutable = list(row)
-            for index in json_columns:
-                if mutable[index] is not None:
-                    mutable[index] = json.loads(mutable[index])
-            decoded.append(mutable)
-        fetched = decoded
-    return [dict(zip(names, row, strict=True)) for row in fetched]
-
-
-class _Context:
-    """The stored state a plan compares against, read in four queries (only the asset columns
-    that the payload sets or the checks need)."""
-
-    def __init__(self, system: System, envelope: Envelope, asset_fields: set[str]) -> None:
-        source = envelope.source
-        columns = [ASSET_ATTNAMES[name] for name in ASSET_SYNC_FIELDS if name in asset_fields or name in ALWAYS_READ]
-        self.zone_by_name: dict[str, int] = {}
-        self.zone_ids: set[int] = set()
-        for pk, name in TrustZone.objects.filter(system=system).values_list("id", "name"):
-            self.zone_by_name[name] = pk
-            self.zone_ids.add(pk)
-        assets = Asset.objects.filter(system=system, source=source).exclude(external_id="")
-        self.assets: dict[str, dict[str, Any]] = {
-            row["external_id"]: row for row in _rows(assets, ["id", "external_id", *columns])
-        }
-        self.ext_of: dict[int, str] = {row["id"]: key for key, row in self.assets.items()}
-        self.token = lambda asset_id: ("ext", self.ext_of[asset_id]) if asset_id in self.ext_of else ("id", asset_id)
-        flows = DataFlow.objects.filter(system=system, origin=source).exclude(external_id="")
-        self.flows: dict[str, dict[str, Any]] = {
-            row["external_id"]: row
-            for row in _rows(flows, ["id", "external_id", "source_id", "target_id", *FLOW_COLUMNS])
-        }
-        self.carries: dict[int, dict[int, int]] = {}
-        through = DataFlow.carries.through.objects.filter(dataflow__system=system, dataflow__origin=source).exclude(
-            dataflow__external_id=""
-        )
-        for through_id, flow_id, asset_id in through.values_list("id", "dataflow_id", "asset_id"):
-            self.carries.setdefault(flow_id, {})[asset_id] = through_id
 
 
 def _plan_asset(
-    item: Item, ctx: _Context, known: set[str], errors: ItemErrors, stored: StoredRelations
+    item: Item, ctx: StoredState, known: set[str], errors: ItemErrors, stored: StoredRelations
 ) -> AssetOp | None:
     row = ctx.assets.get(item.external_id)
     kind = item.fields.get("kind", row["kind"] if row is not None else None)
@@ -245,18 +165,12 @@ def _plan_asset(
         stored_host = _token(row["hosted_on_id"], ctx.ext_of)
         if stored_host is not None and stored_host[0] == "ext" and stored_host[1] not in known:
             fail("hosted_on", f"Its stored host {stored_host[1]!r} is not in this full sync and would be deleted.")
-    merged = {**(ASSET_DEFAULTS if row is None else row), **desired}
-    if not merged["value_min"] <= merged["value_likely"] <= merged["value_max"]:
-        fail("value_likely", "Values must satisfy minimum ≤ most likely ≤ maximum.")
-    if merged["rate_limit_per_minute"] is not None and not merged["rate_limited"]:
-        fail("rate_limit_per_minute", "Set 'rate_limited' when giving a rate limit.")
-    if merged["mfa"] and merged["authentication"] == Authentication.NONE:
-        fail("mfa", "MFA needs an authentication method.")
-    if any(merged[name] is not None for name in MONEY_COLUMNS):
-        for name, message in asset_money_errors(merged).items():
+    # The model's cross-field rules on the row as this sync leaves it (one function for all writers).
+    for name, message in asset_field_problems({**(ASSET_DEFAULTS if row is None else row), **desired}).items():
+        if message == DATA_NOT_HOSTED:  # caused by the kind when the item changes it
+            fail("kind" if "kind" in item.fields else "hosted_on", DATA_HOSTED)
+        else:
             fail(name, message)
-    if kind in DATA_KIND_VALUES and merged["hosted_on_id"] is not None:
-        fail("kind" if "kind" in item.fields else "hosted_on", DATA_HOSTED)
     if not ok:
         return None
     if row is None:
@@ -272,7 +186,7 @@ def _plan_asset(
 
 
 def _endpoint(
-    name: str, value: str | None, stored: int | None, ctx: _Context, known: set[str], fail: Any
+    name: str, value: str | None, stored: int | None, ctx: StoredState, known: set[str], fail: Any
 ) -> Token | None:
     """The flow end the item names (or keeps), checked against the assets this sync will leave."""
     token = ("ext", value) if value is not None else _token(stored, ctx.ext_of)
@@ -285,7 +199,7 @@ def _endpoint(
     return token
 
 
-def _plan_flow(item: Item, ctx: _Context, known: set[str], errors: ItemErrors) -> FlowOp | None:
+def _plan_flow(item: Item, ctx: StoredState, known: set[str], errors: ItemErrors) -> FlowOp | None:
     row = ctx.flows.get(item.external_id)
     ok = True
 
@@ -338,7 +252,7 @@ def plan_sync(*, system: System, envelope: Envelope) -> SyncPlan:
     errors = ItemErrors()
     assets, payload_keys = parse_assets(envelope.assets, errors)
     flows = parse_flows(envelope.flows, errors)
-    ctx = _Context(system, envelope, {name for item in assets for name in item.fields})
+    ctx = StoredState(system, envelope, {name for item in assets for name in item.fields})
     # In full mode the payload is the whole inventory of the source: stored assets that it
     # leaves out are deleted, so nothing may refer to them.
     known = payload_keys if envelope.mode == "full" else payload_keys | set(ctx.assets)
@@ -365,7 +279,7 @@ def plan_sync(*, system: System, envelope: Envelope) -> SyncPlan:
     return plan
 
 
-def _plan_prune(plan: SyncPlan, system: System, ctx: _Context, asset_keys: set[str], flow_keys: set[str]) -> None:
+def _plan_prune(plan: SyncPlan, system: System, ctx: StoredState, asset_keys: set[str], flow_keys: set[str]) -> None:
     """Assets of the source missing from a full sync, their flows, and the source's missing flows."""
     plan.prune_assets = [
         {"id": row["id"], "external_id": key, "name": row["name"]}
