@@ -138,10 +138,6 @@ class PlanEffect:
     def current_removed(self) -> float:
         return self.current[0] - self.current[1] if self.current else 0.0
 
-    @property
-    def projected_removed(self) -> float:
-        return self.projected[0] - self.projected[1] if self.projected else 0.0
-
 
 def _pair(raw: Any) -> tuple[float, float] | None:
     if not isinstance(raw, list) or len(raw) != 2:

@@ -6,6 +6,7 @@ Personas (style anchors §5.9): ``owner`` (team A admin), ``editor``, ``viewer``
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -14,7 +15,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
@@ -58,14 +58,23 @@ def _own_throttle_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(SimpleRateThrottle, "cache_format", f"throttle-{uuid.uuid4().hex}-%(scope)s-%(ident)s")
 
 
+def shared_dir() -> Path:
+    """The third-party data folder: ``$SHARED_DIR``, else ``../shared`` beside the checkout.
+
+    Read here and not in settings: the product ships what it needs (ATLAS names, the demo), so only
+    the tests look at that folder. Read at each call, so a test can point it elsewhere.
+    """
+    return Path(os.environ.get("SHARED_DIR", str(Path(__file__).resolve().parents[2] / "shared")))
+
+
 def find_shared(relative: str) -> Path:
-    """A file of the third-party data kept beside the checkout (``settings.SHARED_DIR``, ``../shared``).
+    """A file of the third-party data kept beside the checkout (``shared_dir()``, ``../shared``).
 
     That folder is not part of the repository, so a fresh clone has none: a test that needs it
     is skipped there with the missing path as the reason, and fails under ``CI=true``, where the
     data is expected (DESIGN.md §8). Tests that only need ATLAS names use the shipped data instead.
     """
-    path = Path(settings.SHARED_DIR) / relative
+    path = shared_dir() / relative
     if path.is_file():
         return path
     reason = f"needs {relative} from the shared data folder, not found at {path} (set SHARED_DIR to its location)"

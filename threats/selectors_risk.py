@@ -188,10 +188,6 @@ class DashboardRow:
         return self.has_results and self.current.get("mean", 0) > self.appetite
 
     @property
-    def projected_over_appetite(self) -> bool:
-        return bool(self.projected) and self.projected.get("mean", 0) > self.appetite
-
-    @property
     def state(self) -> str:
         """One of "fresh", "recomputing", "pending" (never computed) or "failed": the last run, for
         a version the results lack, failed and no run has started since (the sweep retries it)."""

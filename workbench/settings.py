@@ -15,7 +15,6 @@ from kombu import Queue
 from workbench.env import database_config, env_bool, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SHARED_DIR = Path(env_str("SHARED_DIR", str(BASE_DIR.parent / "shared")))
 
 SECRET_KEY = secret_key(BASE_DIR)
 DEBUG = env_bool("DEBUG", False)

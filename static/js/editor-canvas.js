@@ -1,7 +1,8 @@
 /*
- * The editor's canvas helpers: Cytoscape style, level of detail for big graphs, the zones-only
- * drawing of a graph too big to draw per asset, and patching a drawn graph in place
- * (window.WorkbenchCanvas, used by editor.js).
+ * The editor's canvas helpers: element ids, the element JSON of a graph (full detail, or zones
+ * only for a graph too big to draw per asset), Cytoscape style, level of detail for big graphs,
+ * and patching a drawn graph in place (window.WorkbenchCanvas, used by editor-diagram.js and
+ * editor-panel.js).
  *
  * Issue 8 made a system of 500 assets and 1,500 flows open in well under 3 s; what that took on
  * the canvas side lives here: plain edges until arrows and labels can be seen, and local edits
@@ -25,6 +26,89 @@
       if (zoom >= EDGE_DETAIL[i][0]) return EDGE_DETAIL[i][1];
     }
     return "";
+  }
+
+  /* Canvas ids name the kind and the key: "a_12" for a saved asset, "a_anew1x..." for a new one. */
+  function nodeId(kind, key) { return kind.charAt(0) + "_" + key; }
+
+  function parseNodeId(id) {
+    var kind = { z: "zone", a: "asset", f: "flow" }[id.charAt(0)];
+    var raw = id.slice(2);
+    return { kind: kind, key: /^[0-9]+$/.test(raw) ? parseInt(raw, 10) : raw };
+  }
+
+  /* Performance marks of the first load, read by bench/editor.py (graph parsed, canvas built, drawn). */
+  function mark(name) { if (window.performance && performance.mark) performance.mark(name); }
+
+  /* Grid positions for assets nobody has placed yet, one block per zone (cheap even for 1,000s). */
+  function autoPositions(model, placed) {
+    var byZone = {};
+    Object.keys(model.base.asset).forEach(function (id) {
+      if (placed[id]) return;
+      var zone = model.base.asset[id].zone || 0;
+      (byZone[zone] = byZone[zone] || []).push(id);
+    });
+    var out = {};
+    var blockX = 0;
+    Object.keys(byZone).sort().forEach(function (zone) {
+      var ids = byZone[zone];
+      var columns = Math.max(1, Math.ceil(Math.sqrt(ids.length)));
+      ids.forEach(function (id, i) {
+        out[id] = [blockX + (i % columns) * 140, Math.floor(i / columns) * 90];
+      });
+      blockX += columns * 140 + 120;
+    });
+    return out;
+  }
+
+  /* The element JSON of the full-detail level: the model's zones, assets and flows with the
+     pending changes applied; with a focus (a zone id), only that zone is drawn. */
+  function fullElements(model, focus) {
+    var els = [];
+    var placed = Object.assign({}, model.savedPositions, model.positions);
+    var auto = autoPositions(model, placed);
+    Object.keys(model.base.zone).forEach(function (id) {
+      if (model.isDeleted("zone", Number(id))) return;
+      if (focus && id !== focus) return;  // one zone drawn alone: the others are only choices
+      var z = model.current("zone", Number(id));
+      els.push({ group: "nodes", data: { id: nodeId("zone", id), label: z.name,
+        parent: z.parent ? nodeId("zone", z.parent) : undefined }, classes: "zone trust" + z.trust_level });
+    });
+    model.creates.forEach(function (c) {
+      if (c.kind === "zone") {
+        els.push({ group: "nodes", data: { id: nodeId("zone", c.ref), label: c.data.name }, classes: "zone" });
+      }
+    });
+    function assetNode(key, a, pending) {
+      var pos = placed[key] || auto[key] || [0, 0];
+      var zone = a.zone ? nodeId("zone", a.zone) : undefined;
+      var crown = ["model_weights", "checkpoint", "adapter"].indexOf(a.kind) >= 0;
+      return { group: "nodes", data: { id: nodeId("asset", key), label: a.name, parent: zone },
+        position: { x: pos[0], y: pos[1] }, classes: "asset" + (crown ? " crown" : "") + (pending ? " pending" : "") };
+    }
+    Object.keys(model.base.asset).forEach(function (id) {
+      if (model.isDeleted("asset", Number(id))) return;
+      els.push(assetNode(id, model.current("asset", Number(id)), false));
+    });
+    model.creates.forEach(function (c) { if (c.kind === "asset") els.push(assetNode(c.ref, c.data, true)); });
+    function flowEdge(key, f) {
+      var classes = (f.authenticated && f.encrypted ? "" : "insecure") + (f.bidirectional ? " bidirectional" : "");
+      return { group: "edges", data: { id: nodeId("flow", key), label: f.name,
+        source: nodeId("asset", f.source), target: nodeId("asset", f.target) }, classes: classes };
+    }
+    var ids = {};
+    els.forEach(function (e) { ids[e.data.id] = true; });
+    Object.keys(model.base.flow).forEach(function (id) {
+      if (model.isDeleted("flow", Number(id))) return;
+      var f = model.current("flow", Number(id));
+      var edge = flowEdge(id, f);
+      if (ids[edge.data.source] && ids[edge.data.target]) els.push(edge);
+    });
+    model.creates.forEach(function (c) { if (c.kind === "flow") els.push(flowEdge(c.ref, c.data)); });
+    els.forEach(function (e) {
+      if (e.data.parent && !ids[e.data.parent]) delete e.data.parent;
+    });
+    return els;
   }
 
   function isZoneJson(e) { return e.group === "nodes" && /^zone\b/.test(e.classes); }
@@ -65,7 +149,7 @@
 
   /* The "zones" level of a graph too big to draw asset by asset (issue 13, point 5): a node per
      zone labelled with its asset count, an edge per pair of zones labelled with the number of
-     flows between them, on a plain grid. Tapping a zone opens it at full detail (editor.js). */
+     flows between them, on a plain grid. Tapping a zone opens it at full detail (editor-diagram.js). */
   function summaryElements(graph) {
     var els = [];
     var ids = {};
@@ -120,7 +204,12 @@
     BIG: BIG,
     FULL_DETAIL: FULL_DETAIL,
     STYLE: STYLE,
+    autoPositions: autoPositions,
     edgeDetail: edgeDetail,
+    fullElements: fullElements,
+    mark: mark,
+    nodeId: nodeId,
+    parseNodeId: parseNodeId,
     patchCanvas: patchCanvas,
     summaryElements: summaryElements,
   };

@@ -13,141 +13,25 @@ lists without the other team's rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.db import transaction
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
+from django.urls import reverse
 from rest_framework.test import APIClient
 
-from mitigations.models import Control
-from mitigations.services.acceptances import acceptance_create
-from mitigations.services.plans import plan_create
-from mitigations.services.transitions import plan_transition
 from tests.api.conftest import client_for
-from tests.factories import MembershipFactory, UserFactory
-from threats.models import Finding
-from threats.services.comments import finding_comment_add
-from threats.services.library import library_seed
-from threats.services.recompute import system_recompute
-from workbench.choices import JobKind, Role
-from workbench.models import Job
-from workbench.services.elements import asset_save
+from tests.authz_world import APPROVERS, EDIT, MEMBERS, PERSONAS, World, in_a_month, url_patterns
 
 pytestmark = pytest.mark.django_db
 
-MEMBERS = ("owner", "editor", "viewer", "risk_owner")
-PERSONAS = (*MEMBERS, "outsider")
-EDIT = ("owner", "editor")
-APPROVERS = ("owner", "risk_owner")
 WRITES = frozenset({"post", "put", "patch", "delete"})
 API_PREFIX = "api/(?P<version>v1)/"
 
 
-# --- the world every call meets -----------------------------------------------------------------
-
-
-class World:
-    """Team A's system with elements, and (built on demand) findings, plans, an acceptance, a job.
-
-    Plans are proposed, approved and implemented by two extra members (``pete``, ``rosa``) who are
-    not personas, so the four-eyes rules never decide a persona's answer.
-    """
-
-    def __init__(self, request: pytest.FixtureRequest) -> None:
-        self.request = request
-        self.elements = request.getfixturevalue("elements")
-        self.system = self.elements.system
-        for persona in PERSONAS:
-            request.getfixturevalue(persona)
-        self._cache: dict[str, Any] = {}
-
-    def _once(self, key: str, build: Callable[[], Any]) -> Any:
-        if key not in self._cache:
-            self._cache[key] = build()
-        return self._cache[key]
-
-    def _member(self, username: str, role: str) -> Any:
-        user = UserFactory(username=username)
-        MembershipFactory(team=self.system.team, user=user, role=role)
-        return user
-
-    @property
-    def pete(self) -> Any:
-        return self._once("pete", lambda: self._member("pete", Role.EDITOR))
-
-    @property
-    def rosa(self) -> Any:
-        return self._once("rosa", lambda: self._member("rosa", Role.RISK_OWNER))
-
-    def library_code(self, code: str) -> str:
-        self._once("library", library_seed)
-        return code
-
-    @property
-    def findings(self) -> list[Finding]:
-        def build() -> list[Finding]:
-            self.request.getfixturevalue("settings").RISK_DRAWS = 300
-            self.library_code("")
-            asset_save(
-                actor=self.pete,
-                system=self.system,
-                name="Chat API",
-                kind="inference_endpoint",
-                zone=self.system.zones.get(trust_level=0),
-                internet_facing=True,
-                authentication="none",
-                model_class="llm",
-                output_granularity="logits",
-                value_min=1_000_000,
-                value_likely=3_000_000,
-                value_max=9_000_000,
-            )
-            system_recompute(system_id=self.system.pk)
-            found = list(Finding.objects.filter(system=self.system).order_by("pk"))
-            assert len(found) >= 2, "the matrix needs two findings"
-            return found
-
-        return self._once("findings", build)
-
-    def plan(self, state: str) -> Any:
-        def build() -> Any:
-            finding = self.findings[0]  # seeds the library too
-            control = Control.objects.get(code="M-RATE-QUOTA")
-            plan = plan_create(actor=self.pete, system=self.system, control=control, findings=[finding])
-            steps = {"proposed": [], "approved": ["approve"], "implemented": ["approve", "implement"]}[state]
-            for action in steps:
-                actor = self.rosa if action == "approve" else self.pete
-                plan = plan_transition(actor=actor, plan=plan, action=action)
-            return plan
-
-        return self._once(f"plan-{state}", build)
-
-    @property
-    def acceptance(self) -> Any:
-        return self._once(
-            "acceptance",
-            lambda: acceptance_create(
-                actor=self.rosa,
-                finding=self.findings[1],
-                justification="Matrix acceptance, reviewed.",
-                expires_on=in_a_month(),
-            ),
-        )
-
-    @property
-    def job(self) -> Job:
-        return self._once(
-            "job", lambda: Job.objects.create(team=self.system.team, system=self.system, kind=JobKind.SYNC)
-        )
-
-
-def in_a_month() -> date:
-    return timezone.localdate() + timedelta(days=30)
+# --- the world every call meets (tests/authz_world.py) -------------------------------------------
 
 
 @pytest.fixture
@@ -232,10 +116,7 @@ def on_finding(w: World) -> dict[str, Any]:
 
 def on_finding_comment(w: World) -> dict[str, Any]:
     """A comment by ``pete`` (not a persona): only the team admin may remove it."""
-    comment = w._once(
-        "finding-comment", lambda: finding_comment_add(actor=w.pete, finding=w.findings[0], body="Matrix comment.")
-    )
-    return {**on_finding(w), "comment_id": comment.pk}
+    return {**on_finding(w), "comment_id": w.finding_comment.pk}
 
 
 RULES: dict[str, dict[str, Rule]] = {
@@ -383,19 +264,13 @@ def _methods(callback: Any) -> tuple[str, ...]:
     return tuple(sorted(m for m in ("get", "post", "put", "patch", "delete") if m in allowed and hasattr(view, m)))
 
 
-def _walk(patterns: list[Any], prefix: str) -> Iterator[Route]:
-    for entry in patterns:
-        regex = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, regex)
-        elif isinstance(entry, URLPattern) and regex.lstrip("^").startswith(API_PREFIX):
-            yield Route(entry.name or regex, regex, _methods(entry.callback))
-
-
 def api_routes() -> list[Route]:
     """Every route under /api/v1/, with the methods its view answers (HEAD and OPTIONS aside)."""
     routes: dict[str, Route] = {}
-    for route in _walk(get_resolver().url_patterns, ""):
+    for _, regex, entry in url_patterns():
+        if not regex.lstrip("^").startswith(API_PREFIX):
+            continue
+        route = Route(entry.name or regex, regex, _methods(entry.callback))
         if route.name in routes:  # the same name twice would make the table ambiguous
             raise AssertionError(f"two API routes are named {route.name!r}")
         routes[route.name] = route

@@ -116,7 +116,8 @@ def test_the_public_api_serves_the_flagship_at_a_fraction_of_its_value_and_burns
     api, weights = _asset(demo, "Public inference API"), _asset(demo, "Flagship LLM weights")
 
     assert set(api.serves.values_list("name", flat=True)) == {weights.name, "Fine-tune adapters"}
-    assert api.value_range == (0, 0, 0)  # no value of its own: what it leaks is priced from what it serves
+    # No value of its own: what it leaks is priced from what it serves.
+    assert (api.value_min, api.value_likely, api.value_max) == (0, 0, 0)
     fraction = weights.replication_value_likely / weights.value_likely
     assert Decimal("0.10") <= fraction <= Decimal("0.20")
     for bound in ("min", "max"):

@@ -243,10 +243,6 @@ class Asset(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def value_range(self) -> tuple[Decimal, Decimal, Decimal]:
-        return (self.value_min, self.value_likely, self.value_max)
-
     def audit_relations(self) -> dict[str, list[int]]:
         """Where the copies of this asset are, for audit snapshots (``services.common.snapshot``):
         holder ids per mode, stored ones in order (the first is the system of record)."""
