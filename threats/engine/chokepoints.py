@@ -242,7 +242,7 @@ def _drop_uncuttable(
     t = graph.thefts
     for node in [n for n in seen if isinstance(n, tuple) and n[0] == "out" and g.has_edge(n, _SINK)]:
         g.remove_edge(node, _SINK)
-        for i in direct.get(node[1], ()):
+        for i in direct.get(int(node[1]), ()):
             for run in runs:
                 if run.inst_route[i] > 0:
                     unprotected.add((run.attacker.id, t.jewels.ids[int(t.jewel[i])], "no action hardens the way"))
