@@ -76,6 +76,7 @@ def _one_size(size: int) -> dict[str, Any]:
         "baseline_loss_matches": bool(abs(baseline - advice.loss_before) <= 1e-6 * max(baseline, 1.0)),
         "choke_points": len(plan.choke_points),
         "cut_assets": len(plan.cut.assets),
+        "cut_flows": len(plan.cut.flows),
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "goal_seconds": goal,
         "meets_goal": None if goal is None else bool(advice_s < goal),

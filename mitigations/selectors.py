@@ -122,6 +122,8 @@ class PlanEffect:
     ``priced`` is False for a plan the engine did not price: rejected, withdrawn or obsolete
     (it changes nothing), not yet recomputed, or beyond the plans priced per recompute.
     ``findings``: the applicable findings in the plan's scope that its control works against.
+    ``computed_version``: the system version of the recompute the figures come from (None
+    before the first recompute), so an API client can tell which model they describe.
     """
 
     findings: int
@@ -129,6 +131,7 @@ class PlanEffect:
     fresh: bool
     current: tuple[float, float] | None = None  # (without the plan, with it)
     projected: tuple[float, float] | None = None
+    computed_version: int | None = None
 
     @property
     def priced(self) -> bool:
@@ -214,6 +217,7 @@ def plan_effects(plans: list[MitigationPlan]) -> dict[int, PlanEffect]:
             fresh=computed >= version,
             current=_pair(raw.get("current")),
             projected=_pair(raw.get("projected")),
+            computed_version=computed if plan.system_id in stored else None,
         )
     return result
 

@@ -234,6 +234,7 @@ SPECTACULAR_SETTINGS = {
         "BatchElementKindEnum": "workbench.api.batch.ELEMENT_KINDS",
         "AssetKindEnum": "workbench.choices.AssetKind",
         "FindingStatusEnum": "threats.models.findings.FindingStatus",  # shared by Finding and FindingDetail
+        "PlanStatusEnum": "mitigations.models.plans.PlanStatus",  # shared by Plan and PlanDetail
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mitigations.models import Approval, Control, MitigationPlan, PlanComment, RiskAcceptance
+from mitigations.selectors import PlanEffect
 from threats.models import Finding
 from workbench.models import Asset, AuditEvent, System
 
@@ -73,6 +75,83 @@ class PlanSerializer(serializers.ModelSerializer):
             "approvals",
         ]
         read_only_fields = fields
+
+
+def _pair(help_text: str) -> serializers.ListField:
+    """[without the plan, with it], or null when not priced (a fresh child field per use)."""
+    return serializers.ListField(
+        child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True, help_text=help_text
+    )
+
+
+class EffectFindingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField(help_text="The threat's library code.")
+    name = serializers.CharField()
+    target = serializers.CharField()
+    loss = serializers.FloatField(
+        allow_null=True, help_text="Expected yearly loss of the routes through it, current view (null: not priced)."
+    )
+
+
+class PlanEffectSerializer(serializers.Serializer):
+    """The plan's effect as the plan page shows it: the whole system with and without the plan,
+    stored by the last recompute (``mitigations.selectors.plan_effects``)."""
+
+    priced = serializers.BooleanField(
+        help_text="False when the last recompute did not price it: closed (puts no control in force), not "
+        "recomputed yet, or beyond the plans priced per recompute (the newest are)."
+    )
+    fresh = serializers.BooleanField(help_text="The figures come from a recompute of the system's current version.")
+    computed_version = serializers.IntegerField(
+        allow_null=True, help_text="System version the figures were computed for; null before the first recompute."
+    )
+    current = _pair("[without the plan, with it]: the system's expected yearly loss, current view.")
+    projected = _pair("[without the plan, with it] with every other open plan in force (projected view).")
+    appetite = serializers.FloatField(help_text="The system's risk appetite (yearly).")
+    findings_in_scope = serializers.IntegerField(
+        help_text="Applicable findings in scope that its control works against."
+    )
+    findings = EffectFindingSerializer(
+        many=True, help_text="Those findings, largest loss first (at most 25, as the plan page lists them)."
+    )
+
+
+def effect_data(effect: PlanEffect, findings: list[Finding]) -> dict[str, Any]:
+    """The ``effect`` object from the figures and findings the plan page renders."""
+    return {
+        "priced": effect.priced,
+        "fresh": effect.fresh,
+        "computed_version": effect.computed_version,
+        "current": list(effect.current) if effect.current else None,
+        "projected": list(effect.projected) if effect.projected else None,
+        "appetite": effect.appetite,
+        "findings_in_scope": effect.findings,
+        "findings": [
+            {
+                "id": f.pk,
+                "code": f.template.code,
+                "name": f.template.name,
+                "target": f.target_repr,
+                "loss": f.current_mean,
+            }
+            for f in findings
+        ],
+    }
+
+
+class PlanDetailSerializer(PlanSerializer):
+    """One plan with its effect; ``context["effect"]`` holds ``effect_data`` (read only)."""
+
+    effect = serializers.SerializerMethodField()
+
+    class Meta(PlanSerializer.Meta):
+        fields = [*PlanSerializer.Meta.fields, "effect"]
+        read_only_fields = fields
+
+    @extend_schema_field(PlanEffectSerializer)
+    def get_effect(self, plan: MitigationPlan) -> dict[str, Any]:
+        return PlanEffectSerializer(self.context["effect"]).data
 
 
 class _SystemScoped(serializers.Serializer):

@@ -28,11 +28,13 @@ from mitigations.api.serializers import (
     CommentSerializer,
     ConflictSerializer,
     DecisionSerializer,
+    PlanDetailSerializer,
     PlanInputSerializer,
     PlanSerializer,
     PlanUpdateSerializer,
     RevokeSerializer,
     TransitionSerializer,
+    effect_data,
 )
 from mitigations.models import AcceptanceStatus, MitigationPlan, PlanStatus, RiskAcceptance
 from mitigations.services.acceptances import acceptance_create, acceptance_revoke
@@ -79,7 +81,13 @@ class SystemScopedMixin:
         summary="Mitigation plans of a system",
         parameters=[OpenApiParameter("status", str, enum=PlanStatus.values, required=False)],
     ),
-    retrieve=extend_schema(summary="One plan with its approvals"),
+    retrieve=extend_schema(
+        summary="One plan with its approvals and its risk effect",
+        description="`effect` is the plan page's figure: the whole system's expected yearly loss without and "
+        "with the plan, current and projected views, against the appetite, as the last recompute "
+        "(`computed_version`) priced it, and the findings its control works against.",
+        responses=PlanDetailSerializer,
+    ),
     destroy=extend_schema(summary="Delete a plan nobody has decided on", responses={204: None, 409: CONFLICT}),
 )
 class PlanViewSet(SystemScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -96,6 +104,12 @@ class PlanViewSet(SystemScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     def _plan(self) -> MitigationPlan:
         return selectors.plan_get(system=self.get_system(), pk=int(self.kwargs["pk"]))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The plan with the effect the plan page shows, read through the same selectors."""
+        plan = self._plan()
+        effect = effect_data(selectors.plan_effects([plan])[plan.pk], selectors.plan_effect_findings(plan=plan))
+        return Response(PlanDetailSerializer(plan, context={"effect": effect}).data)
 
     def _out(self, plan: MitigationPlan, code: int = status.HTTP_200_OK) -> Response:
         return Response(PlanSerializer(selectors.plan_get(system=plan.system, pk=plan.pk)).data, status=code)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import networkx as nx
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
@@ -13,6 +12,7 @@ from django.urls import include, path
 from drf_spectacular.generators import SchemaGenerator
 
 from tests.factories import AttackerProfileFactory, DataFlowFactory
+from tests.threats.cut_check import unseparated
 from threats.api import urls as api_urls
 from threats.api.advice import AdviceSerializer
 from threats.models import Finding, SystemRisk
@@ -149,11 +149,12 @@ def test_demo_cut_separates_attackers_from_jewels(api_client: Any, demo: System)
     assets = set(Asset.objects.filter(system=demo).values_list("pk", flat=True))
     chosen = {a["asset_id"] for a in cut["assets"]}
     assert chosen and chosen <= assets
-    assert cut["annual_cost"] == pytest.approx(sum(a["annual_cost"] for a in cut["assets"]))
+    spent = sum(a["annual_cost"] for a in cut["assets"]) + sum(f["annual_cost"] for f in cut["flows"])
+    assert cut["annual_cost"] == pytest.approx(spent)
     # Rebuild the engine's graph and check the cut: with the chosen assets unable to pass an
-    # attacker on, no start reaches a theft position except the thefts listed as unprotected.
+    # attacker on and the chosen flows hardened, no start reaches a theft position except the
+    # thefts listed as unprotected.
     from threats.engine.risk import current_paths_view
-    from threats.engine.thefts import START_GRAPH
     from threats.services.library import installed_library
     from threats.services.risk import system_views
     from threats.services.snapshot import attackers_snapshot, system_snapshot
@@ -162,29 +163,9 @@ def test_demo_cut_separates_attackers_from_jewels(api_client: Any, demo: System)
     library = installed_library()
     views = system_views(system=demo, snapshot=snapshot, known={c.code for c in library.controls})
     graph, runs, _ = current_paths_view(snapshot, library, attackers_snapshot(system=demo), views["projected"])
-    blocked = {graph.topo.index[a] for a in chosen}
     unprotected = {(u["attacker_id"], u["asset_id"]) for u in cut["unprotected"]}
-    t = graph.thefts
-    for run in runs:
-        moves = nx.DiGraph()
-        keep = run.pair_q > 0
-        moves.add_edges_from(
-            (int(a), int(b))
-            for a, b in zip(graph.pair_src[keep], graph.pair_dst[keep], strict=True)
-            if int(a) not in blocked
-        )
-        reached = set(run.starts)
-        for start in run.starts:
-            if start in moves:
-                reached |= nx.descendants(moves, start)
-        for i in range(len(t.node)):
-            if not graph.inst_active[i] or t.start[i] != START_GRAPH or run.inst_route[i] <= 0:
-                continue
-            jewel = t.jewels.ids[int(t.jewel[i])]
-            if (run.attacker.id, jewel) in unprotected:
-                continue
-            node = int(t.node[i])
-            assert node in blocked or node not in reached, (run.attacker.name, graph.label(node))
+    flows = [(f["flow_id"], f["control"]) for f in cut["flows"]]
+    assert not unseparated(graph, runs, chosen, flows, unprotected)
     chokes = body["choke_points"]
     assert chokes and all(0 < c["share"] <= 1 for c in chokes)
 

@@ -1,23 +1,23 @@
 """Properties of the advisor on random systems (issue 15): every step pays for itself, greedy
 is never worse than doing nothing and is compared with the brute-force optimum, the weighted
-cut separates the attackers from the jewels, and a door on the only route is worth the route.
+cut (assets and flows) separates the attackers from the jewels, and a door on the only route is
+worth the route.
 """
 
 from __future__ import annotations
 
 import itertools
 
-import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from tests.threats.cut_check import unseparated
 from tests.threats.test_risk_v2_properties import library, only_door, price, systems
 from threats.engine.actions import apply_hardening
 from threats.engine.advisor import Evaluator, advise, candidates, plan_for
 from threats.engine.controls import ControlsInForce, implied_controls
-from threats.engine.evaluate import START_GRAPH
 from threats.engine.risk import current_paths_view
 from threats.engine.snapshot import SystemSnapshot
 
@@ -85,28 +85,11 @@ def test_the_weighted_cut_separates_every_attacker_from_every_jewel(system) -> N
     if cut.annual_cost == float("inf"):
         return
     graph, runs, _ = current_paths_view(snapshot, library(), attackers, controls)
-    topo = graph.topo
-    cut_nodes = {topo.index[asset_id] for asset_id, _ in cut.assets}
-    moves = nx.DiGraph()
-    starts: set[int] = set()
-    for run in runs:
-        starts.update(run.starts)
-        keep = run.pair_q > 0
-        moves.add_edges_from(zip(graph.pair_src[keep].tolist(), graph.pair_dst[keep].tolist(), strict=True))
+    cut_nodes = {graph.topo.index[asset_id] for asset_id, _ in cut.assets}
+    starts = {s for run in runs for s in run.starts}
     assert not cut_nodes & starts, "an attacker's own starting point is never what the cut hardens"
-    open_moves = moves.subgraph([n for n in moves if n not in cut_nodes])
-    reached = set(starts)
-    for node in starts:
-        if node in open_moves:
-            reached |= nx.descendants(open_moves, node)
     unprotected = {(a, j) for a, j, _ in cut.unprotected}
-    t = graph.thefts
-    for i in range(len(t.node)):
-        if not graph.inst_active[i] or t.start[i] != START_GRAPH or int(t.node[i]) not in reached:
-            continue
-        for run in runs:
-            if run.inst_route[i] > 0:
-                assert (run.attacker.id, t.jewels.ids[int(t.jewel[i])]) in unprotected
+    assert not unseparated(graph, runs, [a for a, _ in cut.assets], [(f, a.control) for f, a in cut.flows], unprotected)
 
 
 @hsettings(max_examples=10, deadline=None)

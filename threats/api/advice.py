@@ -83,6 +83,23 @@ class AdviceCutAssetSerializer(serializers.Serializer):
     finding_ids = serializers.ListField(child=serializers.IntegerField())
 
 
+class AdviceCutFlowSerializer(serializers.Serializer):
+    flow_id = serializers.IntegerField()
+    flow_name = serializers.CharField()
+    source_id = serializers.IntegerField()
+    source_name = serializers.CharField()
+    target_id = serializers.IntegerField()
+    target_name = serializers.CharField()
+    action = serializers.CharField(
+        help_text="The cheapest action placed on the flow that works against a technique on it."
+    )
+    control = serializers.CharField()
+    annual_cost = _Money()
+    finding_ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Findings on the flow (a plan filed on them covers both ends)."
+    )
+
+
 class AdviceUnprotectedSerializer(serializers.Serializer):
     attacker_id = serializers.IntegerField()
     attacker_name = serializers.CharField()
@@ -94,8 +111,11 @@ class AdviceUnprotectedSerializer(serializers.Serializer):
 
 
 class AdviceCutSerializer(serializers.Serializer):
-    annual_cost = _Money()
-    assets = AdviceCutAssetSerializer(many=True, help_text="Cheapest set of assets separating attackers from jewels.")
+    annual_cost = _Money(help_text="What the chosen assets and flows cost a year, each action counted once.")
+    assets = AdviceCutAssetSerializer(
+        many=True, help_text="The assets of the cheapest set of assets and flows separating attackers from jewels."
+    )
+    flows = AdviceCutFlowSerializer(many=True, help_text="The flows of that set.")
     unprotected = AdviceUnprotectedSerializer(many=True)
 
 
@@ -122,7 +142,7 @@ class SystemAdviceView(APIView):
             "Greedy choice of library controls and hardening changes not yet in force (largest loss "
             "reduction per annual cost first, re-scored after each pick; never a step that removes "
             "less than it costs) on the analytic expected annual loss of the projected view, the "
-            "choke points of the loss-weighted routes, and the cheapest set of assets separating "
+            "choke points of the loss-weighted routes, and the cheapest set of assets and flows separating "
             "attackers from jewels. Computed from the current model; any team member may read it."
         ),
     )

@@ -76,6 +76,11 @@ class Action:
             return (self.asset_id,)
         return tuple(sorted(self.coverage.assets)) if self.coverage is not None else ()
 
+    @property
+    def flow_ids(self) -> tuple[int, ...]:
+        """The flows a placement on flows covers (``flow_actions``); () for everything else."""
+        return tuple(sorted(self.coverage.flows)) if self.coverage is not None else ()
+
 
 def _mid(pair: tuple[float, float]) -> float:
     return (pair[0] + pair[1]) / 2
@@ -113,6 +118,57 @@ def control_actions(
             if asset is not None and asset.kind in control.asset_kinds:
                 actions.append(_placement(control, Coverage(assets=frozenset({asset_id})), 1, asset.name))
     return actions
+
+
+def flow_actions(
+    library: Library,
+    snapshot: SystemSnapshot,
+    matches: Sequence[Match],
+    in_force: Mapping[str, Coverage | None],
+) -> list[Action]:
+    """Placements on one flow of the controls that can be put in force on flows
+    (``ControlDef.flows``, priced per element), where a finding on that flow lists the control
+    and it is not in force there yet (on the flow, on either end, or system-wide): encryption in
+    transit against interception of what the flow carries, for instance.
+
+    The weighted cut prices flows with these (``chokepoints.weighted_cut``). The greedy advisor
+    does not score them: a plan filed for a flow's findings covers the flow's two ends
+    (``mitigations.selectors.covered_assets``), so a step priced on the flow alone would not be
+    the plan that "Propose" files.
+    """
+    threats = {t.code: t for t in library.threats}
+    controls = {c.code: c for c in library.controls if c.flows and c.pricing == "per_element"}
+    flows = {f.id: f for f in snapshot.flows}
+    wanted: dict[int, set[str]] = {}
+    for match in matches:
+        threat = threats.get(match.threat_code)
+        if match.target_type != "flow" or threat is None or match.target_id not in flows:
+            continue
+        wanted.setdefault(match.target_id, set()).update(tc.control for tc in threat.controls if tc.control in controls)
+    actions: list[Action] = []
+    for flow_id in sorted(wanted):
+        flow = flows[flow_id]
+        for code in sorted(wanted[flow_id]):
+            if code in in_force and _covers(in_force[code], flow_id, (flow.source_id, flow.target_id)):
+                continue
+            control = controls[code]
+            actions.append(
+                Action(
+                    key=f"{code}@flow{flow_id}",
+                    label=f"{control.name} on {flow.name or f'flow {flow_id}'}",
+                    one_off_cost=_mid(control.cost_one_off),
+                    yearly_cost=_mid(control.cost_yearly),
+                    control=code,
+                    coverage=Coverage(flows=frozenset({flow_id})),
+                )
+            )
+    return actions
+
+
+def _covers(covered: Coverage | None, flow_id: int, ends: tuple[int, ...]) -> bool:
+    """Whether a control with this coverage already acts on the flow (as the engine reads a
+    flow's controls: its own, its ends', or system-wide)."""
+    return covered is None or flow_id in covered.flows or bool(covered.assets.intersection(ends))
 
 
 def _ends(flows: Mapping[int, object], flow_id: int) -> tuple[int, ...]:

@@ -17,7 +17,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from threats.engine.actions import Action, apply_hardening, control_actions, hardening_actions
+from threats.engine.actions import Action, apply_hardening, control_actions, flow_actions, hardening_actions
 from threats.engine.attack_graph import build_view
 from threats.engine.attackers import AttackerData
 from threats.engine.chokepoints import ChokePoint, Cut, choke_points, weighted_cut
@@ -240,7 +240,8 @@ def plan_for(
     advice = advise(evaluator, scored, appetite)
     if len(scored) < len(actions):
         advice = replace(advice, candidates=len(actions), screened_out=len(actions) - len(scored))
-    return Plan(advice, tuple(weights[:10]), weighted_cut(graph, runs, actions))
+    on_flows = flow_actions(library, snapshot, evaluator.matches, evaluator.controls)
+    return Plan(advice, tuple(weights[:10]), weighted_cut(graph, runs, [*actions, *on_flows]))
 
 
 def shortlist(

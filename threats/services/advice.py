@@ -35,7 +35,7 @@ def system_advice(*, system: System) -> dict[str, Any]:
     views = system_views(system=system, snapshot=snapshot, known={c.code for c in library.controls})
     appetite = float(system.risk_appetite)
     plan = plan_for(snapshot, library, attackers, views[VIEW], appetite)
-    names = _Names(snapshot, _finding_ids(system), {a.id: a.name for a in attackers})
+    names = _Names(snapshot, *_finding_ids(system), {a.id: a.name for a in attackers})
     return {
         "system": system.slug,
         "version": system.version,
@@ -70,22 +70,36 @@ def cached_system_advice(*, system: System, compute: bool = True) -> dict[str, A
     return advice
 
 
-def _finding_ids(system: System) -> dict[int, list[int]]:
-    """Asset id -> ids of the stored findings on it (a flow's findings count for both ends)."""
-    result: dict[int, list[int]] = {}
-    rows = Finding.objects.filter(system=system).values_list("pk", "asset_id", "flow__source_id", "flow__target_id")
-    for pk, asset_id, source_id, target_id in rows:
+def _finding_ids(system: System) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """(asset id -> ids of the stored findings on it, a flow's findings counting for both ends;
+    flow id -> ids of the findings on that flow), in one query."""
+    on_asset: dict[int, list[int]] = {}
+    on_flow: dict[int, list[int]] = {}
+    rows = Finding.objects.filter(system=system).values_list(
+        "pk", "asset_id", "flow_id", "flow__source_id", "flow__target_id"
+    )
+    for pk, asset_id, flow_id, source_id, target_id in rows:
         for a in (asset_id, source_id, target_id):
             if a is not None:
-                result.setdefault(a, []).append(pk)
-    return result
+                on_asset.setdefault(a, []).append(pk)
+        if flow_id is not None:
+            on_flow.setdefault(flow_id, []).append(pk)
+    return on_asset, on_flow
 
 
 class _Names:
-    def __init__(self, snapshot: SystemSnapshot, findings: dict[int, list[int]], attackers: dict[int, str]) -> None:
+    def __init__(
+        self,
+        snapshot: SystemSnapshot,
+        findings: dict[int, list[int]],
+        flow_findings: dict[int, list[int]],
+        attackers: dict[int, str],
+    ) -> None:
         self.assets = {a.id: a.name for a in snapshot.assets}
         self.flows = {f.id: f.name for f in snapshot.flows}
+        self.ends = {f.id: (f.source_id, f.target_id) for f in snapshot.flows}
         self.findings = findings
+        self.flow_findings = flow_findings
         self.attackers = attackers
 
 
@@ -165,6 +179,7 @@ def _cut_json(cut: Cut, names: _Names) -> dict[str, Any]:
             }
             for asset_id, action in cut.assets
         ],
+        "flows": [_cut_flow_json(flow_id, action, names) for flow_id, action in cut.flows],
         "unprotected": [
             {
                 "attacker_id": a,
@@ -175,4 +190,23 @@ def _cut_json(cut: Cut, names: _Names) -> dict[str, Any]:
             }
             for a, j, why in cut.unprotected
         ],
+    }
+
+
+def _cut_flow_json(flow_id: int, action: Action, names: _Names) -> dict[str, Any]:
+    """A flow of the cut with its ends, so a reader can find it without the diagram. Its
+    findings are the ones a plan for it is filed on (a plan scoped to a flow's findings covers
+    the flow's two ends)."""
+    source_id, target_id = names.ends.get(flow_id, (0, 0))
+    return {
+        "flow_id": flow_id,
+        "flow_name": names.flows.get(flow_id, ""),
+        "source_id": source_id,
+        "source_name": names.assets.get(source_id, ""),
+        "target_id": target_id,
+        "target_name": names.assets.get(target_id, ""),
+        "action": action.label,
+        "control": _plan_control(action),
+        "annual_cost": action.annual_cost,
+        "finding_ids": sorted(names.flow_findings.get(flow_id, [])),
     }
