@@ -55,19 +55,38 @@ def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return unique, inverse.reshape(-1)
 
 
-def view_rates(graph: ViewGraph, runs: Sequence[ProfileRun], jewels: np.ndarray) -> ViewRates:
+@dataclass(frozen=True, slots=True)
+class Copies:
+    """Where each jewel's copies are taken, of one graph (the same for every run on it): the
+    distinct (jewel, share, holder) copies of active thefts, and their (jewel, share) categories."""
+
+    keys: np.ndarray
+    inverse: np.ndarray  # active theft -> copy
+    category: np.ndarray  # copy -> category
+    categories: np.ndarray  # (jewel, share) rows
+
+
+def copies_of(graph: ViewGraph) -> Copies:
+    """Copies: the best theft at each place a jewel is kept (alternatives there: the likeliest
+    counts), then "at least one copy is taken" across places, so every copy adds its part."""
     t = graph.thefts
-    findings = len(graph.findings)
     share_key = np.round(t.fraction, 9)
     active = graph.inst_active
-    # Copies: the best theft at each place a jewel is kept (alternatives there: the likeliest
-    # counts), then "at least one copy is taken" across places, so every copy adds its part.
     copy_keys, copy_inv = _groups(
         np.column_stack([t.jewel[active], share_key[active], t.target[active]]) if active.any() else np.zeros((0, 3))
     )
     cat_keys, copy_cat = (
         _groups(copy_keys[:, :2]) if len(copy_keys) else (np.zeros((0, 2)), np.zeros(0, dtype=np.int64))
     )
+    return Copies(copy_keys, copy_inv, copy_cat, cat_keys)
+
+
+def view_rates(graph: ViewGraph, runs: Sequence[ProfileRun], jewels: np.ndarray) -> ViewRates:
+    t = graph.thefts
+    findings = len(graph.findings)
+    share_key = np.round(t.fraction, 9)
+    copies = copies_of(graph)
+    copy_keys, copy_inv, copy_cat, cat_keys = copies.keys, copies.inverse, copies.category, copies.categories
     tg_keys, tg_inv = _groups(np.column_stack([t.finding, t.jewel, share_key]) if len(t.finding) else np.zeros((0, 3)))
     profiles = len(runs)
     cat_by_profile = np.zeros((profiles, len(cat_keys)))
@@ -163,8 +182,30 @@ def _copies_union(
     )
 
 
-def system_rates(graph: ViewGraph, runs: Sequence[ProfileRun]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(category jewels, shares, rates, endpoint rates): the cheap part of ``view_rates``, for
-    what-if runs (what fixing a finding saves)."""
-    rates = view_rates(graph, runs, np.zeros(0, dtype=np.int64))
-    return rates.cat_jewel, rates.cat_share, rates.cat_rate, rates.endpoint_rate
+def system_rates(
+    graph: ViewGraph, runs: Sequence[ProfileRun], copies: Copies | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(category jewels, shares, rates, endpoint rates): the part of ``view_rates`` the system's
+    figures need, for what-if runs (what fixing a finding saves, an advisor's candidate).
+    ``copies``: ``copies_of(graph)``, passed in by callers that run many what-ifs on one graph."""
+    t = graph.thefts
+    copies = copies if copies is not None else copies_of(graph)
+    cats = len(copies.categories)
+    cat_rate = np.zeros(cats)
+    n_endpoints = len(t.endpoints)
+    endpoint_rate = np.zeros(n_endpoints)
+    findings = len(graph.findings)
+    for run in runs:
+        attempts = run.attacker.attempts_per_year
+        if len(run.inst_route):
+            cat_rate += attempts * _copies_union(graph, run, copies.keys, copies.inverse, copies.category, cats)
+        if len(run.c_route):
+            per_ep = np.zeros((n_endpoints, findings))
+            np.maximum.at(
+                per_ep, (t.c_endpoint[graph.c_active], t.c_finding[graph.c_active]), run.c_route[graph.c_active]
+            )
+            endpoint_rate += attempts * per_ep.sum(axis=1)
+    cat_keys = copies.categories
+    cat_jewel = cat_keys[:, 0].astype(np.int64) if len(cat_keys) else np.zeros(0, dtype=np.int64)
+    cat_share = cat_keys[:, 1] if len(cat_keys) else np.zeros(0)
+    return cat_jewel, cat_share, cat_rate, endpoint_rate

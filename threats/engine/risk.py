@@ -16,7 +16,7 @@ import numpy as np
 
 from threats.engine.attack_graph import ViewGraph, build_view
 from threats.engine.attackers import AttackerData
-from threats.engine.attribution import ViewRates, system_rates, view_rates
+from threats.engine.attribution import Copies, ViewRates, copies_of, system_rates, view_rates
 from threats.engine.controls import NO_CONTROLS, ControlsInForce, Coverage, coverage
 from threats.engine.evaluate import ProfileRun, run_profile
 from threats.engine.explain import EXPLAINED_TOP, findings_of
@@ -223,10 +223,11 @@ def _attribution_jewels(graph: ViewGraph, runs: Sequence[ProfileRun]) -> np.ndar
     return np.sort(order).astype(np.int64)
 
 
-def system_expected(graph: ViewGraph, runs: Sequence[ProfileRun]) -> float:
-    """The system's expected yearly loss in a view: jewels (at most once a year) plus compute."""
+def system_expected(graph: ViewGraph, runs: Sequence[ProfileRun], copies: Copies | None = None) -> float:
+    """The system's expected yearly loss in a view: jewels (at most once a year) plus compute.
+    ``copies``: ``copies_of(graph)`` when many what-ifs run on one graph."""
     t = graph.thefts
-    cat_jewel, cat_share, cat_rate, endpoint_rate = system_rates(graph, runs)
+    cat_jewel, cat_share, cat_rate, endpoint_rate = system_rates(graph, runs, copies)
     total = 0.0
     for j in np.unique(cat_jewel):
         mask = cat_jewel == j
@@ -246,7 +247,8 @@ def _savings(view: ViewRun, attackers: Sequence[AttackerData], top: int) -> dict
     losses = finding_losses(view)
     graph = view.graph
     candidates = [f for f in np.argsort(-losses, kind="stable") if losses[f] > 0 and graph.findings[f].active]
-    base = system_expected(graph, view.runs)
+    copies = copies_of(graph)
+    base = system_expected(graph, view.runs, copies)
     result: dict[int, float] = {}
     for f in candidates:
         if len(result) >= top:
@@ -255,7 +257,7 @@ def _savings(view: ViewRun, attackers: Sequence[AttackerData], top: int) -> dict
         if spec.threat.role == "enabler":
             continue
         without = tuple(run_profile(graph, a, exclude=int(f)) for a in attackers)
-        result[int(f)] = max(base - system_expected(graph, without), 0.0)
+        result[int(f)] = max(base - system_expected(graph, without, copies), 0.0)
     return result
 
 

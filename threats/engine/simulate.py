@@ -139,15 +139,24 @@ def simulate(
         rng = _stream(seed, f"jewel|{first.key}")
         value = pert_draws(first.value, rng, draws)
         uniforms = rng.random((len(first.shares), draws))
+        loss = np.zeros(0)
         for v in range(views):
-            rates = np.asarray(jewels[v][j].rates)[:, None]
-            happened = uniforms < -np.expm1(-rates)
-            share = np.where(happened, np.asarray(jewels[v][j].shares)[:, None], 0.0).max(axis=0)
-            loss = share * value
+            same = v > 0 and jewels[v][j].rates == jewels[v - 1][j].rates  # projected = current, mostly
+            if not same:
+                rates = np.asarray(jewels[v][j].rates)[:, None]
+                happened = uniforms < -np.expm1(-rates)
+                share = np.where(happened, np.asarray(jewels[v][j].shares)[:, None], 0.0).max(axis=0)
+                loss = share * value
+                jewel_mean[v, j] = loss.mean()
+                jewel_p90[v, j] = np.percentile(loss, 90)
+                jewel_worst[v, j] = loss.max()
+            else:
+                jewel_mean[v, j], jewel_p90[v, j], jewel_worst[v, j] = (
+                    jewel_mean[v - 1, j],
+                    jewel_p90[v - 1, j],
+                    jewel_worst[v - 1, j],
+                )
             totals[v] += loss
-            jewel_mean[v, j] = loss.mean()
-            jewel_p90[v, j] = np.percentile(loss, 90)
-            jewel_worst[v, j] = loss.max()
     for e in range(n_endpoints):
         endpoint = endpoints[0][e]
         if not any(endpoints[v][e].rate > 0 for v in range(views)):
@@ -155,10 +164,12 @@ def simulate(
         rng = _stream(seed, f"endpoint|{endpoint.key}")
         cost = pert_draws(endpoint.cost, rng, draws)
         u = rng.random(draws)
+        loss = np.zeros(0)
         for v in range(views):
             ep = endpoints[v][e]
-            incidents = _poisson_inverse(u, ep.rate)
-            loss = np.minimum(incidents * ep.days, DAYS_PER_YEAR) * cost
+            if v == 0 or (ep.rate, ep.days) != (endpoints[v - 1][e].rate, endpoints[v - 1][e].days):
+                incidents = _poisson_inverse(u, ep.rate)
+                loss = np.minimum(incidents * ep.days, DAYS_PER_YEAR) * cost
             totals[v] += loss
             endpoint_mean[v, e] = loss.mean()
     return Simulated(
