@@ -50,8 +50,9 @@ def findings_apply(
     codes = {pk: code for code, pk in templates.items()}
     names = {("asset", a.id): a.name for a in snapshot.assets}
     names.update({("flow", f.id): f.name for f in snapshot.flows})
-    # The risk JSON is large and only rewritten when figures change: do not load it.
-    existing = {(f.template_id, f.target_key): f for f in Finding.objects.filter(system=system).defer("risk")}
+    # The risk JSON is loaded: the writer compares it to decide whether a row changed (deferring
+    # it cost one query per unchanged finding). It is small, bar the few expanded explanations.
+    existing = {(f.template_id, f.target_key): f for f in Finding.objects.filter(system=system)}
 
     to_create: list[Finding] = []
     to_update: list[Finding] = []
