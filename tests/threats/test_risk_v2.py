@@ -27,7 +27,7 @@ def price(snapshot: SystemSnapshot, attackers=(SCANNER,), *, implemented=None, p
         implemented=implemented or {},
         planned=planned or {},
     )
-    return compute_risk(snapshot, LIBRARY, attackers, views, seed=3, draws=draws)
+    return compute_risk(snapshot, LIBRARY, attackers, views, seed=3, draws=draws, explain_top=10**6)
 
 
 def open_bucket(**bucket: object) -> SystemSnapshot:

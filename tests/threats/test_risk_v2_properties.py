@@ -160,7 +160,7 @@ def price(
         implemented=implemented or {},
         planned=planned or {},
     )
-    return compute_risk(snapshot, lib, attackers, views, seed=5, draws=400, savings_top=3)
+    return compute_risk(snapshot, lib, attackers, views, seed=5, draws=400, savings_top=3, explain_top=10**6)
 
 
 def _strengthen(asset: AssetData, prop: str) -> AssetData:
