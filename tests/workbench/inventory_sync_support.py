@@ -49,7 +49,8 @@ def post_sync(client: Any, system: System, payload: Any, **headers: Any) -> Any:
 
 def write_statements(queries: list[dict[str, Any]]) -> list[str]:
     """The INSERT/UPDATE/DELETE statements among captured queries."""
-    return [q["sql"] for q in queries if q["sql"].lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+    statements = [re.sub(r"^\d+ times: ", "", q["sql"].lstrip()) for q in queries]  # executemany's log form
+    return [sql for sql in statements if sql.split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
 
 
 def bulk_batches(rows: int, columns: int) -> int:
@@ -66,8 +67,13 @@ def updated_columns(sql: str) -> list[str]:
     return sorted(re.findall(r'(?:^|, )"(\w+)" = ', sets))
 
 
-def updated_row_ids(sql: str) -> list[int]:
-    """The primary keys a sync UPDATE writes: bulk_update's ``IN (...)`` or unnest's first array."""
-    found = re.search(r"IN \(([\d, ]+)\)$", sql) or re.search(r"FROM unnest\('\{([\d,]+)\}'", sql)
-    assert found, sql
-    return sorted(int(pk) for pk in found.group(1).split(","))
+def updated_row_count(queries: list[dict[str, Any]], sql: str) -> int:
+    """How many rows a sync UPDATE writes: the length of unnest's key array on PostgreSQL;
+    elsewhere the statement runs once per row (``executemany``, logged as "N times: ...")."""
+    found = re.search(r"FROM unnest\('\{([\d,]+)\}'", sql)
+    if found:
+        return len(found.group(1).split(","))
+    logged = next(q["sql"] for q in queries if q["sql"].endswith(sql))
+    times = re.match(r"^(\d+) times: ", logged)
+    assert times, logged
+    return int(times.group(1))

@@ -20,6 +20,7 @@ from threats.models.findings import FindingStatus
 from threats.services.library import installed_library
 from threats.services.snapshot import system_snapshot
 from workbench.models import System
+from workbench.services.bulk import create_all, writer_for_connection
 
 
 @dataclass(frozen=True)
@@ -106,16 +107,13 @@ def findings_apply(
             )
             to_update.append(finding)
             closed += 1
-    Finding.objects.bulk_create(to_create, batch_size=1000)
+    now = timezone.now()
+    create_all(Finding, to_create, now=now)
     if to_update:
-        now = timezone.now()  # bulk_update skips auto_now
         for finding in to_update:
             finding.updated_at = now
-        Finding.objects.bulk_update(
-            to_update,
-            ["status", "closed_version", "explanation", "target_repr", "computed_version", "updated_at"],
-            batch_size=1000,
-        )
+        columns = ("status", "closed_version", "explanation", "target_repr", "computed_version", "updated_at")
+        writer_for_connection().update(Finding, [(f.pk, {c: getattr(f, c) for c in columns}) for f in to_update], {})
     open_total = sum(1 for f in live if f.status == FindingStatus.OPEN)
     report = FindingsReport(
         created=len(to_create), updated=len(to_update) - closed, closed=closed, reopened=reopened, open_total=open_total

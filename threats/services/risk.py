@@ -28,6 +28,7 @@ from threats.services.library import installed_library
 from threats.services.risk_json import finding_views, number, system_json
 from threats.services.snapshot import attackers_snapshot, system_snapshot
 from workbench.models import System
+from workbench.services.bulk import writer_for_connection
 
 VIEWS = ("inherent", "current", "projected")
 # Plans priced with and without themselves on each recompute (two engine runs each, at most),
@@ -205,7 +206,8 @@ def write_risk(
         if set_finding_risk(finding, risk, version, names, attackers):
             changed.append(finding)
     if changed:
-        Finding.objects.bulk_update(changed, RISK_COLUMNS, batch_size=500)
+        rows = [(f.pk, {c: getattr(f, c) for c in RISK_COLUMNS}) for f in changed]
+        writer_for_connection().update(Finding, rows, {})
     for key, value in system_json(computed.snapshot, computed.attackers, result).items():
         setattr(system_risk, key, value)
     system_risk.plan_effects = {
