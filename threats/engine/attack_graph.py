@@ -27,6 +27,7 @@ from threats.engine.library import Library, Match, ThreatDef
 from threats.engine.snapshot import SystemSnapshot
 from threats.engine.success import finding_success, jewel_factor
 from threats.engine.thefts import TheftTable, theft_table
+from threats.engine.vocab import ACTOR_TYPES
 
 HOSTED_PROBABILITY = 0.95  # whoever controls a host controls what runs on it, nearly always
 # Query access to an interface for someone without an account of their own: signing up for an
@@ -81,6 +82,8 @@ class ViewGraph:
     inst_active: np.ndarray  # per theft instance: its finding is active in this view
     c_active: np.ndarray  # per compute instance
     finding_index: Mapping[tuple[str, str, int], int] = field(default_factory=dict)
+    success: np.ndarray = field(default_factory=lambda: np.zeros((0, 5)))  # (findings, OC levels)
+    actor_allowed: Mapping[str, np.ndarray] = field(default_factory=dict)  # actor type -> per finding
 
     @property
     def nodes(self) -> int:
@@ -168,6 +171,11 @@ def build_view(
         inst_active=np.asarray([specs[f].active for f in thefts.finding], dtype=bool),
         c_active=np.asarray([specs[f].active for f in thefts.c_finding], dtype=bool),
         finding_index={spec.key: i for i, spec in enumerate(specs)},
+        # Read by every profile run (and every what-if of the savings and the advisor).
+        success=np.asarray([spec.success for spec in specs], dtype=np.float64).reshape(len(specs), 5),
+        actor_allowed={
+            actor: np.asarray([actor in spec.threat.actors for spec in specs], dtype=bool) for actor in ACTOR_TYPES
+        },
     )
 
 

@@ -148,6 +148,22 @@ def view_rates(graph: ViewGraph, runs: Sequence[ProfileRun], jewels: np.ndarray)
     )
 
 
+def run_rates(graph: ViewGraph, run: ProfileRun, copies: Copies) -> tuple[np.ndarray, np.ndarray]:
+    """One profile's yearly rates per category and per endpoint."""
+    t = graph.thefts
+    cats = len(copies.categories)
+    attempts = run.attacker.attempts_per_year
+    cat_rate = np.zeros(cats)
+    endpoint_rate = np.zeros(len(t.endpoints))
+    if len(run.inst_route):
+        cat_rate = attempts * _copies_union(graph, run, copies.keys, copies.inverse, copies.category, cats)
+    if len(run.c_route):
+        per_ep = np.zeros((len(t.endpoints), len(graph.findings)))
+        np.maximum.at(per_ep, (t.c_endpoint[graph.c_active], t.c_finding[graph.c_active]), run.c_route[graph.c_active])
+        endpoint_rate = attempts * per_ep.sum(axis=1)
+    return cat_rate, endpoint_rate
+
+
 def _copies_union(
     graph: ViewGraph, run: ProfileRun, copy_keys: np.ndarray, copy_inv: np.ndarray, copy_cat: np.ndarray, cats: int
 ) -> np.ndarray:
@@ -183,28 +199,27 @@ def _copies_union(
 
 
 def system_rates(
-    graph: ViewGraph, runs: Sequence[ProfileRun], copies: Copies | None = None
+    graph: ViewGraph,
+    runs: Sequence[ProfileRun],
+    copies: Copies | None = None,
+    memo: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(category jewels, shares, rates, endpoint rates): the part of ``view_rates`` the system's
     figures need, for what-if runs (what fixing a finding saves, an advisor's candidate).
-    ``copies``: ``copies_of(graph)``, passed in by callers that run many what-ifs on one graph."""
+    ``copies``: ``copies_of(graph)``, passed in by callers that run many what-ifs on one graph;
+    ``memo``: ``run_rates`` of runs that stay alive meanwhile, by ``id(run)`` (what-ifs leave most
+    profiles' runs as they were); it is only read here."""
     t = graph.thefts
     copies = copies if copies is not None else copies_of(graph)
     cats = len(copies.categories)
     cat_rate = np.zeros(cats)
-    n_endpoints = len(t.endpoints)
-    endpoint_rate = np.zeros(n_endpoints)
-    findings = len(graph.findings)
+    endpoint_rate = np.zeros(len(t.endpoints))
     for run in runs:
-        attempts = run.attacker.attempts_per_year
-        if len(run.inst_route):
-            cat_rate += attempts * _copies_union(graph, run, copies.keys, copies.inverse, copies.category, cats)
-        if len(run.c_route):
-            per_ep = np.zeros((n_endpoints, findings))
-            np.maximum.at(
-                per_ep, (t.c_endpoint[graph.c_active], t.c_finding[graph.c_active]), run.c_route[graph.c_active]
-            )
-            endpoint_rate += attempts * per_ep.sum(axis=1)
+        known = memo.get(id(run)) if memo is not None else None
+        if known is None:
+            known = run_rates(graph, run, copies)
+        cat_rate += known[0]
+        endpoint_rate += known[1]
     cat_keys = copies.categories
     cat_jewel = cat_keys[:, 0].astype(np.int64) if len(cat_keys) else np.zeros(0, dtype=np.int64)
     cat_share = cat_keys[:, 1] if len(cat_keys) else np.zeros(0)

@@ -97,11 +97,10 @@ def run_profile(graph: ViewGraph, attacker: AttackerData, *, exclude: int | None
     """Reach and route probabilities of one profile; ``exclude`` drops one finding (what fixing
     it would change)."""
     oc = OC_LEVELS.index(attacker.capability)
-    allowed = np.asarray([attacker.actor_type in spec.threat.actors for spec in graph.findings], dtype=bool)
+    allowed = graph.actor_allowed[attacker.actor_type].copy()
     if exclude is not None:
-        allowed = allowed.copy()
         allowed[exclude] = False
-    success = np.asarray([spec.success[oc] for spec in graph.findings], dtype=np.float64) * allowed
+    success = graph.success[:, oc] * allowed
     move_q = success[graph.move_finding] * graph.move_factor if len(graph.move_finding) else np.zeros(0)
     pair_q = _combine(graph, move_q)
     starts, scope, scope_parent = start_nodes(graph, attacker)
@@ -147,21 +146,19 @@ def _instance_routes(
     position = np.where(t.start == START_GRAPH, reach[np.maximum(t.node, 0)], 0.0)
     special = np.nonzero(t.start != START_GRAPH)[0]
     if len(special):
-        entry = set(attacker.entry_asset_ids)
         topo = graph.topo
-        entry_zones = {topo.zone_node.get(z) for z in attacker.entry_zone_ids} - {None}
-        physical = attacker.actor_type == "physical"
-        for i in special:
-            target, kind = int(t.target[i]), int(t.start[i])
-            if kind == START_AUTHORISED:
-                holds = target in scope
-            elif kind == START_HELD:
-                holds = target in entry
-            else:
-                node = topo.index.get(target)
-                in_zone = node is not None and topo.zone_of[node] in entry_zones
-                holds = target in entry or (physical and in_zone)
-            position[i] = 1.0 if holds else 0.0
+        target, kind = t.target[special].astype(np.int64), t.start[special]
+        entry_zones = [topo.zone_node[z] for z in attacker.entry_zone_ids if z in topo.zone_node]
+        held = np.isin(target, np.asarray(attacker.entry_asset_ids, dtype=np.int64))
+        authorised = np.isin(target, np.fromiter(scope, dtype=np.int64, count=len(scope)))
+        if attacker.actor_type == "physical" and entry_zones:
+            zones = [topo.zone_of[topo.index[a]] if a in topo.index else None for a in target.tolist()]
+            zone = np.asarray([-1 if z is None else z for z in zones], dtype=np.int64)
+            physical = held | np.isin(zone, np.asarray(entry_zones))
+        else:
+            physical = held
+        holds = np.where(kind == START_AUTHORISED, authorised, np.where(kind == START_HELD, held, physical))
+        position[special] = holds.astype(np.float64)
     return position * t.success[:, oc] * allowed[t.finding]
 
 

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from threats.engine.figures import Parts, _exposure, _losses, bands, compute_p90
+from threats.engine.figures import Parts, _exposure, _losses, bands
+from threats.engine.finding_sizes import magnitudes, p90s
 from threats.engine.library import Match
-from threats.engine.results import FindingKey, FindingRisk, FindingView, Magnitude
-from threats.engine.simulate import dominant_p90, endpoint_expected, jewel_expected
+from threats.engine.results import FindingKey, FindingRisk, FindingView
+from threats.engine.simulate import endpoint_expected, jewels_expected
 from threats.engine.values import pert_mean
 
 if TYPE_CHECKING:
@@ -36,12 +37,7 @@ def _view_losses(view: ViewRun) -> tuple[np.ndarray, Parts, np.ndarray]:
     graph, rates = view.graph, view.rates
     t = graph.thefts
     loss, parts = _losses(view)
-    jewel_loss = np.zeros(len(t.jewels.ids))
-    for j in np.unique(rates.cat_jewel):
-        mask = rates.cat_jewel == j
-        jewel_loss[int(j)] = jewel_expected(
-            t.jewels.values[int(j)], rates.cat_share[mask].tolist(), rates.cat_rate[mask].tolist()
-        )
+    jewel_loss = jewels_expected(t.jewels.means, rates.cat_jewel, rates.cat_share, rates.cat_rate)
     endpoint_loss = np.asarray(
         [
             endpoint_expected(t.endpoint_cost[e], float(t.endpoint_days[e]), float(rates.endpoint_rate[e]))
@@ -62,8 +58,16 @@ def findings_of(
 ) -> dict[FindingKey, FindingRisk]:
     """FindingRisk of every match of the system as it is, in every view; the ``top`` largest
     current losses and the keys of ``explain`` carry their explanation, the others ``None``."""
-    cached = {v: _view_losses(runs[v]) for v in dict.fromkeys(views)}
+    # Views with the same graph and rates (projected = current unless plans are pending) share.
+    by_rates: dict[int, tuple[tuple[np.ndarray, Parts, np.ndarray], np.ndarray]] = {}
+    for v in dict.fromkeys(views):
+        if id(runs[v].rates) not in by_rates:
+            losses = _view_losses(runs[v])
+            by_rates[id(runs[v].rates)] = (losses, p90s(runs[v], losses[1]))
+    cached = {v: by_rates[id(runs[v].rates)][0] for v in views}
+    p90 = {v: by_rates[id(runs[v].rates)][1] for v in views}
     focus = "current" if "current" in runs else views[0]
+    sizes = magnitudes(runs[focus], cached[focus][1])
     explained = set(explain) | explained_keys(runs[focus], cached[focus][0], matches, top)
     result: dict[FindingKey, FindingRisk] = {}
     for match in matches:
@@ -72,8 +76,7 @@ def findings_of(
         f0 = view0.graph.finding_index[key]
         spec0 = view0.graph.findings[f0]
         form = spec0.threat.loss.form if spec0.threat.loss is not None else spec0.threat.role
-        loss0, parts0, _ = cached[focus]
-        size = _magnitude(view0, f0, parts0.get(f0, []), float(view0.rates.f_frequency[f0]))
+        size = sizes[f0]
         per_view: dict[str, FindingView] = {}
         for view in views:
             run = runs[view]
@@ -87,7 +90,7 @@ def findings_of(
             per_view[view] = FindingView(
                 frequency=frequency,
                 loss=float(loss[f]),
-                p90=_p90(run, f, parts.get(f, [])),
+                p90=float(p90[view][f]),
                 exposure=float(exposure[f]),
                 saving=saving,
                 likelihood_band=likelihood,
@@ -109,53 +112,6 @@ def explained_keys(view: ViewRun, loss: np.ndarray, matches: Sequence[Match], to
     keys = [(m.threat_code, m.target_type, m.target_id) for m in matches]
     ranked = sorted((k for k in keys if k in index), key=lambda k: (-float(loss[index[k]]), k))
     return set(ranked[:top])
-
-
-def _magnitude(view: ViewRun, f: int, parts: list[tuple[int, float, float, float]], frequency: float) -> Magnitude:
-    """Loss per event: a theft takes its jewels' shares; an access step leads to the jewels its
-    routes reach, weighted by how often a successful step goes on to them; abuse costs
-    days x cost per day; an enabler has no loss of its own."""
-    graph = view.graph
-    t = graph.thefts
-    spec = graph.findings[f]
-    names: list[str] = []
-    low = likely = high = 0.0
-    if spec.threat.loss is not None and spec.threat.loss.form == "compute":
-        e = next((int(e) for ff, e in zip(t.c_finding, t.c_endpoint, strict=True) if int(ff) == f), None)
-        if e is None:
-            return Magnitude(0.0, 0.0, 0.0, "no endpoint")
-        days = float(t.endpoint_days[e])
-        cost = t.endpoint_cost[e]
-        return Magnitude(cost[0] * days, cost[1] * days, cost[2] * days, f"{days:g} days x compute cost per day")
-    if spec.threat.role == "enabler":
-        return Magnitude(0.0, 0.0, 0.0, "enabler: no loss of its own")
-    seen: dict[int, float] = {}
-    for j, share, rate, _ in parts:
-        weight = share if spec.threat.role == "theft" else min(rate / frequency, 1.0) if frequency > 0 else 0.0
-        seen[j] = max(seen.get(j, 0.0), weight)
-    clone = spec.threat.loss is not None and spec.threat.loss.value == "replication"
-    for j, weight in seen.items():
-        if clone:  # a functional clone is worth its replication value, not a share of the weights
-            v, weight, what = t.jewels.clones[j], 1.0, "replication value of"
-        else:
-            v, what = t.jewels.values[j], f"{weight:.3g} x value of"
-        low, likely, high = low + v[0] * weight, likely + v[1] * weight, high + v[2] * weight
-        names.append(f"{what} asset #{t.jewels.ids[j]}")
-    return Magnitude(low, likely, high, ", ".join(names) or "no jewel reached")
-
-
-def _p90(view: ViewRun, f: int, parts: list[tuple[int, float, float, float]]) -> float:
-    t = view.graph.thefts
-    spec = view.graph.findings[f]
-    if spec.threat.loss is not None and spec.threat.loss.form == "compute":
-        e = next((int(e) for ff, e in zip(t.c_finding, t.c_endpoint, strict=True) if int(ff) == f), None)
-        if e is None:
-            return 0.0
-        return compute_p90(pert_mean(*t.endpoint_cost[e]), float(t.endpoint_days[e]), float(view.rates.c_rate[f]))
-    if not parts:
-        return 0.0
-    j, share, rate, _ = max(parts, key=lambda p: p[3])
-    return dominant_p90(t.jewels.values[j], share, rate)
 
 
 def _explain(

@@ -61,6 +61,13 @@ class Parts:
         self._finding, self._jewel = finding[order], jewel[order]
         self._share, self._rate, self._loss = share[order], rate[order], loss[order]
 
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(finding, jewel, share, rate) of every part, sorted by finding."""
+        return self._finding, self._jewel, self._share, self._rate
+
+    def losses(self) -> np.ndarray:
+        return self._loss
+
     def get(self, f: int, default: list[tuple[int, float, float, float]]) -> list[tuple[int, float, float, float]]:
         lo = int(np.searchsorted(self._finding, f, side="left"))
         hi = int(np.searchsorted(self._finding, f, side="right"))

@@ -52,12 +52,11 @@ def heat_map(bands: Iterable[tuple[int, int]]) -> tuple[tuple[int, ...], ...]:
 
 
 class Magnitude(NamedTuple):
-    """Loss per event (min, most likely, max) and where it comes from."""
+    """Loss per event (min, most likely, max); the explanation says where it comes from."""
 
     low: float
     likely: float
     high: float
-    source: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from threats.engine.attack_graph import ViewGraph, build_view
 from threats.engine.attackers import AttackerData
-from threats.engine.attribution import Copies, ViewRates, copies_of, system_rates, view_rates
+from threats.engine.attribution import Copies, ViewRates, copies_of, run_rates, system_rates, view_rates
 from threats.engine.controls import NO_CONTROLS, ControlsInForce, Coverage, coverage
 from threats.engine.evaluate import ProfileRun, run_profile
 from threats.engine.explain import EXPLAINED_TOP, findings_of
@@ -27,7 +27,7 @@ from threats.engine.library import Library, Match, find_threats
 from threats.engine.normalise import inherent_snapshot
 from threats.engine.results import FindingKey, FindingRisk, RiskResult
 from threats.engine.routes import pair_moves, route_of
-from threats.engine.simulate import DEFAULT_DRAWS, endpoint_expected, jewel_expected
+from threats.engine.simulate import DEFAULT_DRAWS, endpoint_expected, jewels_expected
 from threats.engine.snapshot import SystemSnapshot
 
 ATTRIBUTION_JEWELS = 64  # access findings are priced from the jewels with the largest inherent loss
@@ -212,26 +212,24 @@ def _attribution_jewels(graph: ViewGraph, runs: Sequence[ProfileRun]) -> np.ndar
     jewels = graph.thefts.jewels
     if not len(jewels.ids):
         return np.zeros(0, dtype=np.int64)
-    cat_jewel, cat_share, cat_rate, _ = system_rates(graph, runs)
-    loss = np.zeros(len(jewels.ids))
-    for j in range(len(jewels.ids)):
-        mask = cat_jewel == j
-        if mask.any():
-            loss[j] = jewel_expected(jewels.values[j], cat_share[mask].tolist(), cat_rate[mask].tolist())
+    loss = jewels_expected(jewels.means, *system_rates(graph, runs)[:3])
     order = np.argsort(-loss, kind="stable")
     order = order[loss[order] > 0][:ATTRIBUTION_JEWELS]
     return np.sort(order).astype(np.int64)
 
 
-def system_expected(graph: ViewGraph, runs: Sequence[ProfileRun], copies: Copies | None = None) -> float:
+def system_expected(
+    graph: ViewGraph,
+    runs: Sequence[ProfileRun],
+    copies: Copies | None = None,
+    memo: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> float:
     """The system's expected yearly loss in a view: jewels (at most once a year) plus compute.
-    ``copies``: ``copies_of(graph)`` when many what-ifs run on one graph."""
+    ``copies``: ``copies_of(graph)`` when many what-ifs run on one graph; ``memo``: see
+    ``system_rates``."""
     t = graph.thefts
-    cat_jewel, cat_share, cat_rate, endpoint_rate = system_rates(graph, runs, copies)
-    total = 0.0
-    for j in np.unique(cat_jewel):
-        mask = cat_jewel == j
-        total += jewel_expected(t.jewels.values[int(j)], cat_share[mask].tolist(), cat_rate[mask].tolist())
+    cat_jewel, cat_share, cat_rate, endpoint_rate = system_rates(graph, runs, copies, memo)
+    total = float(jewels_expected(t.jewels.means, cat_jewel, cat_share, cat_rate).sum())
     for e, rate in enumerate(endpoint_rate):
         total += endpoint_expected(t.endpoint_cost[e], float(t.endpoint_days[e]), float(rate))
     return total
@@ -248,7 +246,8 @@ def _savings(view: ViewRun, attackers: Sequence[AttackerData], top: int) -> dict
     graph = view.graph
     candidates = [f for f in np.argsort(-losses, kind="stable") if losses[f] > 0 and graph.findings[f].active]
     copies = copies_of(graph)
-    base = system_expected(graph, view.runs, copies)
+    memo = {id(run): run_rates(graph, run, copies) for run in view.runs}  # view.runs outlive the loop
+    base = system_expected(graph, view.runs, copies, memo)
     result: dict[int, float] = {}
     for f in candidates:
         if len(result) >= top:
@@ -256,8 +255,12 @@ def _savings(view: ViewRun, attackers: Sequence[AttackerData], top: int) -> dict
         spec = graph.findings[int(f)]
         if spec.threat.role == "enabler":
             continue
-        without = tuple(run_profile(graph, a, exclude=int(f)) for a in attackers)
-        result[int(f)] = max(base - system_expected(graph, without, copies), 0.0)
+        # A profile the threat does not apply to runs as before without the finding.
+        without = tuple(
+            run_profile(graph, a, exclude=int(f)) if run.allowed[int(f)] else run
+            for a, run in zip(attackers, view.runs, strict=True)
+        )
+        result[int(f)] = max(base - system_expected(graph, without, copies, memo), 0.0)
     return result
 
 
@@ -306,9 +309,7 @@ def current_paths_view(
     runs = tuple(run_profile(graph, a) for a in attackers)
     t = graph.thefts
     cat_jewel, cat_share, cat_rate, _ = system_rates(graph, runs)
-    loss = {}
-    for j in np.unique(cat_jewel):
-        mask = cat_jewel == j
-        loss[int(j)] = jewel_expected(t.jewels.values[int(j)], cat_share[mask].tolist(), cat_rate[mask].tolist())
+    expected = jewels_expected(t.jewels.means, cat_jewel, cat_share, cat_rate)
+    loss = {int(j): float(expected[j]) for j in np.unique(cat_jewel)}
     order = sorted(loss, key=lambda j: (-loss[j], t.jewels.ids[j]))
     return graph, runs, [t.jewels.ids[j] for j in order if loss[j] > 0]

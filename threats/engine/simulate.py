@@ -61,6 +61,23 @@ def jewel_expected(value: Money, shares: Sequence[float], rates: Sequence[float]
     return mean * total
 
 
+def jewels_expected(means: np.ndarray, jewel: np.ndarray, share: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """``jewel_expected`` of every jewel at once, from category rows (jewel index, share, rate):
+    within a jewel, by descending share, share x P(happens) x P(no larger share happened), where
+    P(none of rates r_1..r_k) = exp(-(r_1 + ... + r_k)). One sort instead of a loop per jewel."""
+    out = np.zeros(len(means))
+    if not len(jewel):
+        return out
+    order = np.lexsort((-rate, -share, jewel))
+    j, s, r = jewel[order], share[order], rate[order]
+    cumulative = np.cumsum(r)
+    start = np.r_[True, j[1:] != j[:-1]]
+    before = cumulative - r  # rates of the larger shares of the same jewel (and of earlier jewels)
+    before -= np.maximum.accumulate(np.where(start, before, 0.0))
+    np.add.at(out, j, s * -np.expm1(-r) * np.exp(-before))
+    return out * means
+
+
 def capped_incident_days(rate: float, days: float) -> float:
     """E[min(365, N x days)] for N ~ Poisson(rate)."""
     if rate <= 0 or days <= 0:
