@@ -220,17 +220,22 @@ def jewel_and_compute(
                 eps.append(EndpointRates(str(e_id), (0.0, 0.0, 0.0), 0.0, 0.0))
         per_view_endpoints.append(eps)
     simulated = simulate(per_view_jewels, per_view_endpoints, seed=seed, draws=draws)
+    # Per view, (profiles, jewels): each profile's yearly rate of thefts of each jewel.
+    profile_rates = []
+    for view in views:
+        rates = runs[view].rates
+        matrix = np.zeros((len(runs[view].runs), len(ids)))
+        if len(rates.cat_jewel):
+            for p in range(len(runs[view].runs)):
+                matrix[p] = np.bincount(rates.cat_jewel, weights=rates.cat_by_profile[p], minlength=len(ids))
+        profile_rates.append((tuple(run.attacker.id for run in runs[view].runs), matrix.tolist()))
     jewels: dict[int, JewelRisk] = {}
     for j, jewel_id in enumerate(ids):
         per: dict[str, JewelView] = {}
         for v, view in enumerate(views):
             jr = per_view_jewels[v][j]
-            rates = runs[view].rates
-            mask = rates.cat_jewel == j
-            by_profile = {
-                runs[view].runs[p].attacker.id: float(rates.cat_by_profile[p, mask].sum())
-                for p in range(len(runs[view].runs))
-            }
+            attacker_ids, table = profile_rates[v]
+            by_profile = {a: table[p][j] for p, a in enumerate(attacker_ids)}
             per[view] = JewelView(
                 expected=jewel_expected(jr.value, jr.shares, jr.rates),
                 mean=float(simulated.jewel_mean[v, j]),
