@@ -67,24 +67,24 @@ def finding_views(risk: FindingRisk, names: Mapping[int, str], attackers: Mappin
     """Per view: the figures, and their explanation where this run expanded it (the largest
     findings); the others' explanations are computed when asked (``finding_explanations``)."""
     result: dict[str, Any] = {}
+    magnitude = {
+        "min": number(risk.magnitude.low),
+        "likely": number(risk.magnitude.likely),
+        "max": number(risk.magnitude.high),
+    }
     for view, figures in risk.views.items():
-        result[view] = _plain(
-            {
-                "frequency": figures.frequency,
-                "loss": figures.loss,
-                "p90": figures.p90,
-                "exposure": figures.exposure,
-                "saving": figures.saving,
-                "likelihood_band": figures.likelihood_band,
-                "impact_band": figures.impact_band,
-                "level": figures.risk_level,
-                "magnitude": {
-                    "min": risk.magnitude.low,
-                    "likely": risk.magnitude.likely,
-                    "max": risk.magnitude.high,
-                },
-            }
-        )
+        # Written out rather than through ``_plain``: this runs for every finding and view.
+        result[view] = {
+            "frequency": number(figures.frequency),
+            "loss": number(figures.loss),
+            "p90": number(figures.p90),
+            "exposure": number(figures.exposure),
+            "saving": None if figures.saving is None else number(figures.saving),
+            "likelihood_band": int(figures.likelihood_band),
+            "impact_band": int(figures.impact_band),
+            "level": str(figures.risk_level),
+            "magnitude": dict(magnitude),
+        }
         if figures.explanation is not None:
             result[view]["explanation"] = explanation_json(figures.explanation, names, attackers)
     return result
