@@ -16,8 +16,36 @@ import networkx as nx
 import numpy as np
 
 from threats.engine.attack_graph import ViewGraph
+from threats.engine.attackers import AttackerData
+from threats.engine.chokepoints import Cut
+from threats.engine.controls import ControlsInForce, implied_controls
 from threats.engine.evaluate import ProfileRun
+from threats.engine.library import Library
+from threats.engine.snapshot import SystemSnapshot
 from threats.engine.thefts import START_GRAPH
+
+
+def in_force(snapshot: SystemSnapshot, library: Library) -> ControlsInForce:
+    """The controls the system's own properties put in force (no plans)."""
+    return implied_controls(snapshot, {c.code for c in library.controls})
+
+
+def advised_cut(
+    snapshot: SystemSnapshot, library: Library, attackers: Sequence[AttackerData]
+) -> tuple[Cut, list[tuple[str, str]]] | None:
+    """The advisor's weighted cut of a system and the thefts profiles still reach past it
+    (``unseparated``); None when no finite cut exists."""
+    from threats.engine.advisor import plan_for  # noqa: PLC0415 - only the property tests need it
+    from threats.engine.risk import current_paths_view  # noqa: PLC0415
+
+    controls = in_force(snapshot, library)
+    cut = plan_for(snapshot, library, attackers, controls, appetite=0.0).cut
+    if cut.annual_cost == float("inf"):
+        return None
+    graph, runs, _ = current_paths_view(snapshot, library, attackers, controls)
+    unprotected = {(a, j) for a, j, _ in cut.unprotected}
+    flows = [(f, a.control) for f, a in cut.flows]
+    return cut, unseparated(graph, runs, [a for a, _ in cut.assets], flows, unprotected)
 
 
 def hardened_findings(graph: ViewGraph, flows: Iterable[tuple[int, str]]) -> set[int]:

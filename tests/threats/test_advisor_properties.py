@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tests.threats.cut_check import unseparated
+from tests.threats.cut_check import advised_cut, in_force
 from tests.threats.test_risk_v2_properties import library, only_door, price, systems
 from threats.engine.actions import apply_hardening
 from threats.engine.advisor import Evaluator, advise, candidates, plan_for
-from threats.engine.controls import ControlsInForce, implied_controls
+from threats.engine.controls import ControlsInForce
 from threats.engine.risk import current_paths_view
 from threats.engine.snapshot import SystemSnapshot
 
@@ -26,7 +26,7 @@ BRUTE_FORCE_ACTIONS = 5
 
 
 def _in_force(snapshot: SystemSnapshot) -> ControlsInForce:
-    return implied_controls(snapshot, {c.code for c in library().controls})
+    return in_force(snapshot, library())
 
 
 @ADVICE
@@ -80,16 +80,15 @@ def test_greedy_is_never_worse_than_nothing_nor_better_than_brute_force(system) 
 @given(systems())
 def test_the_weighted_cut_separates_every_attacker_from_every_jewel(system) -> None:  # type: ignore[no-untyped-def]
     snapshot, attackers = system
-    controls = _in_force(snapshot)
-    cut = plan_for(snapshot, library(), attackers, controls, appetite=0.0).cut
-    if cut.annual_cost == float("inf"):
+    checked = advised_cut(snapshot, library(), attackers)
+    if checked is None:
         return
-    graph, runs, _ = current_paths_view(snapshot, library(), attackers, controls)
+    cut, gaps = checked
+    graph, runs, _ = current_paths_view(snapshot, library(), attackers, _in_force(snapshot))
     cut_nodes = {graph.topo.index[asset_id] for asset_id, _ in cut.assets}
     starts = {s for run in runs for s in run.starts}
     assert not cut_nodes & starts, "an attacker's own starting point is never what the cut hardens"
-    unprotected = {(a, j) for a, j, _ in cut.unprotected}
-    assert not unseparated(graph, runs, [a for a, _ in cut.assets], [(f, a.control) for f, a in cut.flows], unprotected)
+    assert not gaps
 
 
 @hsettings(max_examples=10, deadline=None)

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from mitigations.models import Control, ThreatControl
 from threats.models import Finding, ThreatTemplate
+from threats.models.findings import RISK_FIELDS
 
 
 class ThreatControlSerializer(serializers.ModelSerializer):
@@ -117,17 +118,7 @@ class FindingSerializer(serializers.ModelSerializer):
             "closed_version",
             "first_seen_at",
             "updated_at",
-            "inherent_mean",
-            "current_mean",
-            "current_p90",
-            "projected_mean",
-            "current_frequency",
-            "current_exposure",
-            "current_saving",
-            "likelihood_band",
-            "impact_band",
-            "risk",
-            "risk_version",
+            *RISK_FIELDS,
         ]
 
 

@@ -14,6 +14,22 @@ from threats.models.library import TargetType, ThreatTemplate
 from workbench.models import Asset, DataFlow, System, Team
 from workbench.querysets import ElementQuerySet
 
+# The columns a recompute writes on each finding: the figures of the views and their JSON. One
+# list for the writer (``threats.services.risk``) and the API serializer.
+RISK_FIELDS = (
+    "inherent_mean",
+    "current_mean",
+    "current_p90",
+    "projected_mean",
+    "current_frequency",
+    "current_exposure",
+    "current_saving",
+    "likelihood_band",
+    "impact_band",
+    "risk",
+    "risk_version",
+)
+
 
 class FindingStatus(models.TextChoices):
     OPEN = "open", "Open"

@@ -24,6 +24,7 @@ from threats.engine.results import FindingKey, FindingRisk, RiskResult
 from threats.engine.risk import compute_risk, explain_risk
 from threats.engine.snapshot import SystemSnapshot
 from threats.models import Finding, FindingStatus, SystemRisk
+from threats.models.findings import RISK_FIELDS
 from threats.services.library import installed_library
 from threats.services.risk_json import finding_views, number, system_json
 from threats.services.snapshot import attackers_snapshot, system_snapshot
@@ -34,19 +35,6 @@ VIEWS = ("inherent", "current", "projected")
 # Plans priced with and without themselves on each recompute (two engine runs each, at most),
 # newest first; the page says when a plan is beyond this and was not priced.
 PLAN_EFFECT_LIMIT = 20
-RISK_COLUMNS = [
-    "inherent_mean",
-    "current_mean",
-    "current_p90",
-    "projected_mean",
-    "current_frequency",
-    "current_exposure",
-    "current_saving",
-    "likelihood_band",
-    "impact_band",
-    "risk",
-    "risk_version",
-]
 
 
 @dataclass(frozen=True)
@@ -206,7 +194,7 @@ def write_risk(
         if set_finding_risk(finding, risk, version, names, attackers):
             changed.append(finding)
     if changed:
-        rows = [(f.pk, {c: getattr(f, c) for c in RISK_COLUMNS}) for f in changed]
+        rows = [(f.pk, {c: getattr(f, c) for c in RISK_FIELDS}) for f in changed]
         writer_for_connection().update(Finding, rows, {})
     for key, value in system_json(computed.snapshot, computed.attackers, result).items():
         setattr(system_risk, key, value)
