@@ -1,0 +1,132 @@
+"""The permission policy, stated once as the product's rules (issue 16, point 1).
+
+``TABLE`` below is the policy in plain sight: every capability against every role, each cell
+written out, so a change of who may do what is a change of this table, reviewed as such. It
+was read off the code as it stood before ``workbench.permissions`` existed (the role sets in
+the services, views, querysets and the plan workflow), so it also pins that the refactor kept
+every answer. The rest checks how one actor's capabilities in one team are read and required.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+
+from tests.factories import MembershipFactory, UserFactory
+from workbench.choices import Role
+from workbench.models import Team
+from workbench.permissions import (
+    DENIED,
+    NO_CAPABILITIES,
+    POLICY,
+    Capabilities,
+    TeamCapability,
+    capabilities_for,
+    capabilities_of,
+    require,
+    roles_with,
+)
+
+ROLES = (Role.VIEWER, Role.EDITOR, Role.RISK_OWNER, Role.ADMIN)
+
+# Y: the role has the capability; -: it has not.
+TABLE = """
+                        viewer  editor  risk_owner  admin
+    view_system           Y       Y         Y         Y
+    edit_model            -       Y         -         Y
+    propose               -       Y         -         Y
+    approve               -       -         Y         Y
+    accept_risk           -       -         Y         Y
+    comment               -       Y         Y         Y
+    request_recompute     -       Y         Y         Y
+    issue_read_token      Y       Y         Y         Y
+    issue_write_token     -       Y         Y         Y
+    manage_tokens         -       -         -         Y
+    administer_team       -       -         -         Y
+"""
+
+
+def _parse(table: str) -> dict[tuple[str, str], bool]:
+    header, *rows = [line.split() for line in table.strip().splitlines()]
+    cells = {}
+    for capability, *marks in rows:
+        assert len(marks) == len(header), capability
+        for role, mark in zip(header, marks, strict=True):
+            assert mark in ("Y", "-"), (capability, role, mark)
+            cells[(role, capability)] = mark == "Y"
+    return cells
+
+
+EXPECTED = _parse(TABLE)
+
+
+def test_the_table_names_every_role_and_every_capability() -> None:
+    assert {role for role, _ in EXPECTED} == set(Role.values) == set(POLICY)
+    assert {capability for _, capability in EXPECTED} == {c.value for c in TeamCapability}
+
+
+@pytest.mark.parametrize(("role", "capability"), sorted(EXPECTED))
+def test_each_role_has_exactly_the_capabilities_of_the_table(role: str, capability: str) -> None:
+    assert (TeamCapability(capability) in capabilities_for(role)) is EXPECTED[(role, capability)]
+
+
+def test_viewers_read_and_hold_read_only_tokens_and_nothing_else() -> None:
+    assert capabilities_for(Role.VIEWER) == {TeamCapability.VIEW_SYSTEM, TeamCapability.ISSUE_READ_TOKEN}
+
+
+def test_editors_and_risk_owners_split_the_duties_and_admins_have_them_all() -> None:
+    """Separation of duties: who changes the model and the plans is never who signs them off."""
+    editor, risk_owner = capabilities_for(Role.EDITOR), capabilities_for(Role.RISK_OWNER)
+    sign_off = {TeamCapability.APPROVE, TeamCapability.ACCEPT_RISK}
+    change = {TeamCapability.EDIT_MODEL, TeamCapability.PROPOSE}
+    assert change <= editor and not sign_off & editor
+    assert sign_off <= risk_owner and not change & risk_owner
+    assert capabilities_for(Role.ADMIN) == set(TeamCapability)
+
+
+@pytest.mark.parametrize("role", [None, "", "owner", "superuser"])
+def test_no_membership_or_an_unknown_role_grants_nothing(role: str | None) -> None:
+    assert capabilities_for(role) == frozenset()
+    assert Capabilities.of(role).granted == frozenset()
+
+
+@pytest.mark.parametrize("capability", list(TeamCapability))
+def test_roles_with_lists_the_granting_roles_in_role_order(capability: TeamCapability) -> None:
+    expected = tuple(role.value for role in ROLES if EXPECTED[(role.value, capability.value)])
+    assert roles_with(capability) == expected
+
+
+# --- one actor in one team ---
+
+
+def test_an_anonymous_caller_has_no_capabilities_and_costs_no_query(
+    team_a: Team, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(0):
+        assert capabilities_of(AnonymousUser(), team_a) is NO_CAPABILITIES
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_capabilities_of_reads_the_membership_in_one_query(
+    role: Role, team_a: Team, django_assert_num_queries: Any
+) -> None:
+    user = UserFactory()
+    MembershipFactory(team=team_a, user=user, role=role)
+    with django_assert_num_queries(1):
+        capabilities = capabilities_of(user, team_a)
+    assert capabilities == Capabilities(role=role, granted=capabilities_for(role))
+
+
+def test_a_member_of_another_team_has_no_capabilities_here(outsider: Any, team_a: Team) -> None:
+    assert capabilities_of(outsider, team_a) == NO_CAPABILITIES
+
+
+def test_require_answers_the_capabilities_or_refuses_with_its_message(viewer: Any, editor: Any, team_a: Team) -> None:
+    assert TeamCapability.EDIT_MODEL in require(editor, team_a, TeamCapability.EDIT_MODEL)
+    with pytest.raises(PermissionDenied, match=DENIED):
+        require(viewer, team_a, TeamCapability.EDIT_MODEL)
+    with pytest.raises(PermissionDenied, match="Viewers cannot comment."):
+        require(viewer, team_a, TeamCapability.COMMENT, "Viewers cannot comment.")
