@@ -87,9 +87,13 @@ def plan_list(*, system: System, status: str = "") -> QuerySet[MitigationPlan]:
 
 
 def plan_get(*, system: System, pk: int) -> MitigationPlan:
-    """A plan of this (already visible) system, or 404."""
-    qs = MitigationPlan.objects.select_related("control", "owner", "proposed_by", "edited_by", "system__team")
-    return get_object_or_404(
+    """A plan of this (already visible) system, or 404.
+
+    ``plan.system`` is ``system`` itself, so a page reads the caller's ``capabilities`` that
+    ``system_get`` loaded with it instead of asking for the role again.
+    """
+    qs = MitigationPlan.objects.select_related("control", "owner", "proposed_by", "edited_by")
+    plan = get_object_or_404(
         qs.prefetch_related(
             Prefetch("findings", queryset=Finding.objects.select_related("template")),
             "assets",
@@ -99,6 +103,8 @@ def plan_get(*, system: System, pk: int) -> MitigationPlan:
         system=system,
         pk=pk,
     )
+    plan.system = system
+    return plan
 
 
 def plan_author_names(*, plan: MitigationPlan) -> list[str]:

@@ -7,6 +7,11 @@ could disagree with no test noticing. Now ``POLICY`` is the policy and everythin
 from it: ``capabilities_for(role)`` is a role's set, ``roles_with(capability)`` the roles a
 queryset filters teams by, ``capabilities_of`` and ``require`` the checks of one actor.
 
+Pages and API views normally need no query of their own: ``workbench.selectors.system_get``
+loads a system together with the caller's role and hands back ``system.capabilities``.
+Services still ask ``require`` themselves (one query), so a bug in a view cannot write
+across roles.
+
 Decisions that depend on more than the role stay where their facts are, and ask this module
 for the role part: the four-eyes guards of plan decisions (``mitigations.workflow``), a
 comment's author removing it (``threats.services.comments``), anyone revoking their own

@@ -4,7 +4,8 @@
 written out, so a change of who may do what is a change of this table, reviewed as such. It
 was read off the code as it stood before ``workbench.permissions`` existed (the role sets in
 the services, views, querysets and the plan workflow), so it also pins that the refactor kept
-every answer. The rest checks how one actor's capabilities in one team are read and required.
+every answer. The rest checks how one actor's capabilities in one team are read and required, and that
+``system_get`` brings them along with the system.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, SystemFactory, UserFactory
+from workbench import selectors
 from workbench.choices import Role
-from workbench.models import Team
+from workbench.models import System, Team
 from workbench.permissions import (
     DENIED,
     NO_CAPABILITIES,
@@ -130,3 +132,31 @@ def test_require_answers_the_capabilities_or_refuses_with_its_message(viewer: An
         require(viewer, team_a, TeamCapability.EDIT_MODEL)
     with pytest.raises(PermissionDenied, match="Viewers cannot comment."):
         require(viewer, team_a, TeamCapability.COMMENT, "Viewers cannot comment.")
+
+
+# --- system_get: the system and the caller's capabilities in one query ---
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_system_get_answers_the_system_and_the_callers_capabilities_in_one_query(
+    role: Role, team_a: Team, django_assert_num_queries: Any
+) -> None:
+    user = UserFactory()
+    MembershipFactory(team=team_a, user=user, role=role)
+    made = SystemFactory(team=team_a)
+    with django_assert_num_queries(1):
+        system = selectors.system_get(user=user, slug=made.slug)
+        assert system.team.slug == team_a.slug  # the team comes with it too
+        capabilities = system.capabilities
+    assert system.pk == made.pk
+    assert capabilities == Capabilities(role=role, granted=capabilities_for(role))
+
+
+def test_the_system_page_selector_brings_the_capabilities_too(
+    editor: Any, team_a: Team, django_assert_num_queries: Any
+) -> None:
+    made: System = SystemFactory(team=team_a)
+    with django_assert_num_queries(1):
+        system = selectors.system_with_counts(user=editor, slug=made.slug)
+    assert system.capabilities.role == Role.EDITOR
+    assert TeamCapability.EDIT_MODEL in system.capabilities
