@@ -20,6 +20,7 @@ from threats.engine.plan_effect import PlanControl
 from threats.models import Finding, FindingStatus, SystemRisk
 from workbench.choices import JobKind
 from workbench.models import AuditEvent, Job, System, Team
+from workbench.permissions import TeamCapability
 from workbench.services.common import Actor
 
 PLAN_OBJECT = "mitigationplan"
@@ -231,7 +232,7 @@ def plan_effects(plans: list[MitigationPlan]) -> dict[int, PlanEffect]:
 def inbox(*, user: Actor) -> list[MitigationPlan]:
     """Proposed plans in every team where the user approves (risk owner or admin), oldest first."""
     return list(
-        MitigationPlan.objects.with_role(user, tuple(workflow.APPROVER_ROLES))
+        MitigationPlan.objects.with_capability(user, TeamCapability.APPROVE)
         .filter(status=workflow.PROPOSED)
         .select_related("control", "system__team", "proposed_by", "owner")
         .order_by("created_at", "pk")

@@ -20,6 +20,7 @@ from mitigations.services.webhooks import webhook_configure, webhook_remove
 from threats.models import Finding, FindingStatus, SystemRisk
 from workbench.choices import Role
 from workbench.models import Team
+from workbench.permissions import TeamCapability
 from workbench.selectors import system_get
 from workbench.services.common import role_of
 from workbench.views.helpers import add_service_errors
@@ -44,7 +45,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         }
         for system_id, items in by_system.items()
     ]
-    approver = Team.objects.with_role(request.user, tuple(workflow.APPROVER_ROLES)).exists()
+    approver = Team.objects.with_capability(request.user, TeamCapability.APPROVE).exists()
     context = {"groups": groups, "approver": approver, "me": request.user.pk}
     return render(request, "mitigations/inbox.html", context)
 

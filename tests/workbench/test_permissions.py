@@ -4,8 +4,9 @@
 written out, so a change of who may do what is a change of this table, reviewed as such. It
 was read off the code as it stood before ``workbench.permissions`` existed (the role sets in
 the services, views, querysets and the plan workflow), so it also pins that the refactor kept
-every answer. The rest checks how one actor's capabilities in one team are read and required, and that
-``system_get`` brings them along with the system.
+every answer. The rest checks how one actor's capabilities in one team are read and required, that the
+querysets filter teams by the table's roles, and that ``system_get`` brings the capabilities
+along with the system.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
-from tests.factories import MembershipFactory, SystemFactory, UserFactory
+from tests.factories import MembershipFactory, SystemFactory, TeamFactory, UserFactory
 from workbench import selectors
 from workbench.choices import Role
 from workbench.models import System, Team
@@ -132,6 +133,23 @@ def test_require_answers_the_capabilities_or_refuses_with_its_message(viewer: An
         require(viewer, team_a, TeamCapability.EDIT_MODEL)
     with pytest.raises(PermissionDenied, match="Viewers cannot comment."):
         require(viewer, team_a, TeamCapability.COMMENT, "Viewers cannot comment.")
+
+
+# --- querysets filter teams by the table's roles ---
+
+
+def test_querysets_filter_teams_by_the_roles_of_the_table(db: None) -> None:
+    user = UserFactory()
+    teams = {role: TeamFactory() for role in ROLES}
+    for role, team in teams.items():
+        MembershipFactory(team=team, user=user, role=role)
+    TeamFactory()  # a team the user is not in: never in any answer
+    for capability in TeamCapability:
+        expected = {teams[Role(role)].pk for role in roles_with(capability)}
+        assert set(Team.objects.with_capability(user, capability).values_list("pk", flat=True)) == expected
+    assert set(Team.objects.visible_to(user)) == set(teams.values())
+    assert set(Team.objects.editable_by(user)) == {teams[Role.EDITOR], teams[Role.ADMIN]}
+    assert not Team.objects.with_capability(AnonymousUser(), TeamCapability.VIEW_SYSTEM).exists()
 
 
 # --- system_get: the system and the caller's capabilities in one query ---
