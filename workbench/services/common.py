@@ -19,6 +19,7 @@ from django.db.models import F
 
 from workbench.choices import EDIT_ROLES
 from workbench.models import Membership, System, Team
+from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
 
 Actor = AbstractBaseUser | AnonymousUser
@@ -148,7 +149,7 @@ def save_element(
     ``after_save`` writes relations kept in rows of their own, in the same transaction and
     before the "after" snapshot; a ``ValidationError`` it raises rolls the whole write back.
     """
-    require_role(actor=actor, team=system.team)
+    require(actor, system.team, TeamCapability.EDIT_MODEL)
     creating = instance.pk is None
     if not creating and instance.system_id != system.pk:  # type: ignore[attr-defined]
         raise ValidationError("This element belongs to another system.")
@@ -186,7 +187,7 @@ def delete_element(
     *, actor: Actor, system: System, instance: models.Model, extra: dict[str, Any] | None = None
 ) -> None:
     """Delete an element, recording its last state (and anything that cascades) in the audit."""
-    require_role(actor=actor, team=system.team)
+    require(actor, system.team, TeamCapability.EDIT_MODEL)
     with transaction.atomic():
         before = snapshot(instance)
         if extra:
