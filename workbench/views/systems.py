@@ -76,7 +76,7 @@ def system_detail(request: HttpRequest, slug: str) -> HttpResponse:
     only that table back, so paging a 1,500-flow table never re-renders or reloads the rest.
     """
     system = selectors.system_with_counts(user=request.user, slug=slug)
-    can_edit = selectors.user_can_edit(user=request.user, team=system.team)
+    can_edit = TeamCapability.EDIT_MODEL in system.capabilities
     target = request.headers.get("HX-Target", "") if request.headers.get("HX-Request") == "true" else ""
     if target in tables.TABLE_KINDS:
         table = tables.element_table(system=system, kind=target, params=request.GET)
