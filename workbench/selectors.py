@@ -9,7 +9,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from workbench.choices import EDIT_ROLES
 from workbench.models import (
     Asset,
     AssetCopy,
@@ -193,12 +192,6 @@ def element_table_list(*, system: System, kind: str, name: str = "") -> QuerySet
             match |= Q(source__name__icontains=name) | Q(target__name__icontains=name)
         qs = qs.filter(match)
     return qs.order_by(*model._meta.ordering, "pk")
-
-
-def user_can_edit(*, user: Actor, team: Team) -> bool:
-    if not user.is_authenticated:
-        return False
-    return Membership.objects.filter(team=team, user_id=user.pk, role__in=list(EDIT_ROLES)).exists()
 
 
 def element_get(*, model: type[Any], user: Actor, system: System, pk: int) -> Any:

@@ -4,9 +4,8 @@
 written out, so a change of who may do what is a change of this table, reviewed as such. It
 was read off the code as it stood before ``workbench.permissions`` existed (the role sets in
 the services, views, querysets and the plan workflow), so it also pins that the refactor kept
-every answer. The rest checks how one actor's capabilities in one team are read and required, that the
-querysets filter teams by the table's roles, and that ``system_get`` brings the capabilities
-along with the system.
+every answer. The rest checks that the places that used to keep their own role sets now
+answer from the table: querysets, the plan workflow, ``require`` and ``system_get``.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
+from mitigations import workflow
 from tests.factories import MembershipFactory, SystemFactory, TeamFactory, UserFactory
 from workbench import selectors
 from workbench.choices import Role
@@ -100,6 +100,32 @@ def test_no_membership_or_an_unknown_role_grants_nothing(role: str | None) -> No
 def test_roles_with_lists_the_granting_roles_in_role_order(capability: TeamCapability) -> None:
     expected = tuple(role.value for role in ROLES if EXPECTED[(role.value, capability.value)])
     assert roles_with(capability) == expected
+
+
+# --- the plan workflow takes its roles from the table ---
+
+
+@pytest.mark.parametrize(
+    ("action", "capability"),
+    [
+        (workflow.APPROVE, TeamCapability.APPROVE),
+        (workflow.REJECT, TeamCapability.APPROVE),
+        (workflow.VERIFY, TeamCapability.APPROVE),
+        (workflow.IMPLEMENT, TeamCapability.PROPOSE),
+        (workflow.WITHDRAW, TeamCapability.PROPOSE),
+    ],
+)
+def test_each_plan_action_needs_one_capability(action: str, capability: TeamCapability) -> None:
+    transition = workflow.BY_ACTION[action]
+    assert transition.capability is capability
+    assert transition.roles == set(roles_with(capability))
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_only_proposers_edit_plans(role: str | None) -> None:
+    plan = workflow.PlanFacts(status=workflow.PROPOSED, proposed_by=99)
+    actor = workflow.ActorFacts(user_id=1, role=role)
+    assert workflow.can_edit(plan, actor) is (role in (Role.EDITOR, Role.ADMIN))
 
 
 # --- one actor in one team ---

@@ -13,12 +13,11 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
 
-from workbench.choices import EDIT_ROLES
-from workbench.models import Membership, System, Team
+from workbench.models import System
 from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
 
@@ -29,20 +28,6 @@ M = TypeVar("M", bound=models.Model)
 # registers its enqueue function here (DESIGN.md §6); the list keeps this module free of
 # imports from the threats app.
 system_changed_hooks: list[Callable[[int], None]] = []
-
-
-def role_of(*, actor: Actor, team: Team) -> str | None:
-    if not actor.is_authenticated:
-        return None
-    return Membership.objects.filter(team=team, user_id=actor.pk).values_list("role", flat=True).first()
-
-
-def require_role(*, actor: Actor, team: Team, roles: Iterable[str] = EDIT_ROLES) -> str:
-    """Raise PermissionDenied unless the actor holds one of ``roles`` in ``team``."""
-    role = role_of(actor=actor, team=team)
-    if role is None or role not in set(roles):
-        raise PermissionDenied("Your role in this team does not allow this change.")
-    return role
 
 
 def _plain(value: Any) -> Any:
