@@ -20,6 +20,7 @@ from threats.engine.plan_effect import PlanControl
 from threats.models import Finding, FindingStatus, SystemRisk
 from workbench.choices import JobKind
 from workbench.models import AuditEvent, Job, System, Team
+from workbench.permissions import TeamCapability
 from workbench.services.common import Actor
 
 PLAN_OBJECT = "mitigationplan"
@@ -87,9 +88,13 @@ def plan_list(*, system: System, status: str = "") -> QuerySet[MitigationPlan]:
 
 
 def plan_get(*, system: System, pk: int) -> MitigationPlan:
-    """A plan of this (already visible) system, or 404."""
-    qs = MitigationPlan.objects.select_related("control", "owner", "proposed_by", "edited_by", "system__team")
-    return get_object_or_404(
+    """A plan of this (already visible) system, or 404.
+
+    ``plan.system`` is ``system`` itself, so a page reads the caller's ``capabilities`` that
+    ``system_get`` loaded with it instead of asking for the role again.
+    """
+    qs = MitigationPlan.objects.select_related("control", "owner", "proposed_by", "edited_by")
+    plan = get_object_or_404(
         qs.prefetch_related(
             Prefetch("findings", queryset=Finding.objects.select_related("template")),
             "assets",
@@ -99,6 +104,8 @@ def plan_get(*, system: System, pk: int) -> MitigationPlan:
         system=system,
         pk=pk,
     )
+    plan.system = system
+    return plan
 
 
 def plan_author_names(*, plan: MitigationPlan) -> list[str]:
@@ -225,7 +232,7 @@ def plan_effects(plans: list[MitigationPlan]) -> dict[int, PlanEffect]:
 def inbox(*, user: Actor) -> list[MitigationPlan]:
     """Proposed plans in every team where the user approves (risk owner or admin), oldest first."""
     return list(
-        MitigationPlan.objects.with_role(user, tuple(workflow.APPROVER_ROLES))
+        MitigationPlan.objects.with_capability(user, TeamCapability.APPROVE)
         .filter(status=workflow.PROPOSED)
         .select_related("control", "system__team", "proposed_by", "owner")
         .order_by("created_at", "pk")

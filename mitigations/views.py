@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,15 +22,14 @@ from mitigations.models import MitigationPlan, PlanStatus
 from mitigations.services.plans import plan_comment, plan_create, plan_delete, plan_update
 from mitigations.services.transitions import plan_transition
 from workbench.models import System
-from workbench.selectors import system_get, user_can_edit
-from workbench.services.common import role_of
+from workbench.permissions import TeamCapability
+from workbench.selectors import system_get
 from workbench.views.helpers import add_service_errors
 
 
 def _editable_system(request: HttpRequest, slug: str) -> System:
     system = system_get(user=request.user, slug=slug)
-    if not user_can_edit(user=request.user, team=system.team):
-        raise PermissionDenied("Only editors and admins propose or change plans.")
+    system.capabilities.require(TeamCapability.PROPOSE, "Only editors and admins propose or change plans.")
     return system
 
 
@@ -46,8 +45,8 @@ def plan_list(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": [(plan, effects.get(plan.pk)) for plan in plans],
         "status": status,
         "statuses": PlanStatus.choices,
-        "can_edit": user_can_edit(user=request.user, team=system.team),
-        "is_admin": role_of(actor=request.user, team=system.team) == workflow.ADMIN,
+        "can_edit": TeamCapability.PROPOSE in system.capabilities,
+        "is_admin": TeamCapability.ADMINISTER_TEAM in system.capabilities,
         "totals": selectors.system_risk_totals(system),
     }
     return render(request, "mitigations/plan_list.html", context)
@@ -81,8 +80,8 @@ def plan_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, plan: MitigationPlan, **extra: Any) -> dict[str, Any]:
-    role = role_of(actor=request.user, team=plan.team)
-    actor = workflow.ActorFacts(user_id=request.user.pk, role=role)
+    capabilities = plan.system.capabilities  # plan_get hands back the system_get system
+    actor = workflow.ActorFacts(user_id=request.user.pk, role=capabilities.role)
     approvals = list(plan.approvals.all())
     return {
         "system": plan.system,
@@ -91,7 +90,7 @@ def _detail_context(request: HttpRequest, plan: MitigationPlan, **extra: Any) ->
         "effect_findings": selectors.plan_effect_findings(plan=plan),
         "actions": workflow.available_actions(plan.facts, actor),
         "can_edit": workflow.can_edit(plan.facts, actor),
-        "can_comment": role in {*workflow.EDIT_ROLES, *workflow.APPROVER_ROLES},
+        "can_comment": TeamCapability.COMMENT in capabilities,
         "approvals": approvals,
         "authors": selectors.plan_author_names(plan=plan),
         "history": list(selectors.plan_history(plan=plan)[:200]),

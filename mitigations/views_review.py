@@ -18,10 +18,9 @@ from mitigations.models import AcceptanceStatus, TeamWebhook
 from mitigations.services.acceptances import acceptance_create, acceptance_revoke
 from mitigations.services.webhooks import webhook_configure, webhook_remove
 from threats.models import Finding, FindingStatus, SystemRisk
-from workbench.choices import Role
 from workbench.models import Team
+from workbench.permissions import TeamCapability, capabilities_of
 from workbench.selectors import system_get
-from workbench.services.common import role_of
 from workbench.views.helpers import add_service_errors
 
 
@@ -44,13 +43,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         }
         for system_id, items in by_system.items()
     ]
-    approver = Team.objects.with_role(request.user, tuple(workflow.APPROVER_ROLES)).exists()
+    approver = Team.objects.with_capability(request.user, TeamCapability.APPROVE).exists()
     context = {"groups": groups, "approver": approver, "me": request.user.pk}
     return render(request, "mitigations/inbox.html", context)
-
-
-def _can_accept(request: HttpRequest, team: Team) -> bool:
-    return role_of(actor=request.user, team=team) in workflow.APPROVER_ROLES
 
 
 @login_required
@@ -63,7 +58,7 @@ def acceptance_list(request: HttpRequest, slug: str) -> HttpResponse:
         "acceptances": selectors.acceptance_list(system=system, status=status)[:500],
         "status": status,
         "statuses": AcceptanceStatus.choices,
-        "can_accept": _can_accept(request, system.team),
+        "can_accept": TeamCapability.ACCEPT_RISK in system.capabilities,
         "revoke_form": RevokeForm(),
         "open_findings": Finding.objects.filter(system=system, status=FindingStatus.OPEN)
         .select_related("template")
@@ -77,8 +72,7 @@ def acceptance_list(request: HttpRequest, slug: str) -> HttpResponse:
 def acceptance_new(request: HttpRequest, slug: str, finding_id: int) -> HttpResponse:
     system = system_get(user=request.user, slug=slug)
     finding = get_object_or_404(Finding.objects.select_related("template"), system=system, pk=finding_id)
-    if not _can_accept(request, system.team):
-        raise PermissionDenied("Only risk owners and admins accept risk.")
+    system.capabilities.require(TeamCapability.ACCEPT_RISK, "Only risk owners and admins accept risk.")
     form = AcceptanceForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -138,7 +132,7 @@ def audit_list(request: HttpRequest, slug: str) -> HttpResponse:
 def webhook_edit(request: HttpRequest, team_slug: str) -> HttpResponse:
     """The team's outbound webhook (admins only); recent deliveries and their Jobs."""
     team = get_object_or_404(Team.objects.visible_to(request.user), slug=team_slug)
-    if role_of(actor=request.user, team=team) != Role.ADMIN:
+    if TeamCapability.ADMINISTER_TEAM not in capabilities_of(request.user, team):
         raise PermissionDenied("Only team admins configure the webhook.")
     hook = TeamWebhook.objects.filter(team=team).first()
     initial = {"url": hook.url, "active": hook.active} if hook else {}

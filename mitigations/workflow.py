@@ -1,4 +1,4 @@
-"""The mitigation-plan workflow as a pure transition table with guards (no Django, no I/O).
+"""The mitigation-plan workflow as a pure transition table with guards (no database, no I/O).
 
     proposed --approve--> approved --implement--> implemented --verify--> verified
     proposed --reject---> rejected
@@ -14,12 +14,18 @@ before every change; it answers the target state or raises, in this order:
 1. ``NotPermitted`` when the actor's role may never take the action (a 403 whatever the state),
 2. ``InvalidTransition`` when the action does not leave the current state (a 409),
 3. ``NotPermitted`` when a guard refuses this actor for this plan (four eyes: a 403).
+
+Which roles may take an action is not decided here: each transition names the capability it
+needs and ``workbench.permissions`` says which roles grant it (a plain table, no I/O either).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from workbench.choices import Role
+from workbench.permissions import TeamCapability, capabilities_for, roles_with
 
 PROPOSED = "proposed"
 APPROVED = "approved"
@@ -41,10 +47,8 @@ APPROVE, REJECT, IMPLEMENT, VERIFY, WITHDRAW = "approve", "reject", "implement",
 ACTIONS: tuple[str, ...] = (APPROVE, REJECT, IMPLEMENT, VERIFY, WITHDRAW)
 DECISIONS = frozenset({APPROVE, REJECT})
 
-# Team roles, spelled as in ``workbench.choices.Role`` (kept literal so this module stays pure).
-VIEWER, EDITOR, RISK_OWNER, ADMIN = "viewer", "editor", "risk_owner", "admin"
-EDIT_ROLES = frozenset({EDITOR, ADMIN})
-APPROVER_ROLES = frozenset({RISK_OWNER, ADMIN})
+# Team roles by their plain names (``ActorFacts.role`` holds one of them, or None).
+VIEWER, EDITOR, RISK_OWNER, ADMIN = Role.VIEWER.value, Role.EDITOR.value, Role.RISK_OWNER.value, Role.ADMIN.value
 
 
 @dataclass(frozen=True)
@@ -113,16 +117,21 @@ class Transition:
     action: str
     sources: frozenset[str]
     target: str
-    roles: frozenset[str]
+    capability: TeamCapability
     guards: tuple[Guard, ...] = ()
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles that may take the action: those granting ``capability``."""
+        return frozenset(roles_with(self.capability))
 
 
 TABLE: tuple[Transition, ...] = (
-    Transition(APPROVE, frozenset({PROPOSED}), APPROVED, APPROVER_ROLES, (not_the_author,)),
-    Transition(REJECT, frozenset({PROPOSED}), REJECTED, APPROVER_ROLES, (not_the_author,)),
-    Transition(IMPLEMENT, frozenset({APPROVED}), IMPLEMENTED, EDIT_ROLES),
-    Transition(VERIFY, frozenset({IMPLEMENTED}), VERIFIED, APPROVER_ROLES, (not_the_implementer,)),
-    Transition(WITHDRAW, frozenset({PROPOSED, APPROVED}), WITHDRAWN, EDIT_ROLES),
+    Transition(APPROVE, frozenset({PROPOSED}), APPROVED, TeamCapability.APPROVE, (not_the_author,)),
+    Transition(REJECT, frozenset({PROPOSED}), REJECTED, TeamCapability.APPROVE, (not_the_author,)),
+    Transition(IMPLEMENT, frozenset({APPROVED}), IMPLEMENTED, TeamCapability.PROPOSE),
+    Transition(VERIFY, frozenset({IMPLEMENTED}), VERIFIED, TeamCapability.APPROVE, (not_the_implementer,)),
+    Transition(WITHDRAW, frozenset({PROPOSED, APPROVED}), WITHDRAWN, TeamCapability.PROPOSE),
 )
 BY_ACTION: dict[str, Transition] = {t.action: t for t in TABLE}
 
@@ -142,7 +151,7 @@ def decide(action: str, plan: PlanFacts, actor: ActorFacts) -> str:
     transition = BY_ACTION.get(action)
     if transition is None:
         raise InvalidTransition(f"Unknown action {action!r}.", plan.status)
-    if actor.role not in transition.roles:
+    if transition.capability not in capabilities_for(actor.role):
         raise NotPermitted(f"Your role in this team cannot {action} plans.", plan.status)
     if plan.status not in transition.sources:
         raise InvalidTransition(f"A {plan.status} plan cannot be {_past(action)}.", plan.status)
@@ -166,7 +175,8 @@ def available_actions(plan: PlanFacts, actor: ActorFacts) -> list[str]:
 
 
 def can_edit(plan: PlanFacts, actor: ActorFacts) -> bool:
-    return actor.role in EDIT_ROLES and plan.status in EDITABLE
+    """Whether the actor may change the plan now: a proposer's role, and a state that allows edits."""
+    return TeamCapability.PROPOSE in capabilities_for(actor.role) and plan.status in EDITABLE
 
 
 def status_after_edit(status: str, content_changed: bool) -> str:

@@ -93,12 +93,15 @@ def finding_get(*, user: Actor, slug: str, pk: int, team_id: int | None = None) 
 
     Scoped twice: the system must be visible to ``user`` (and belong to ``team_id``, a token's
     team), and the finding must belong to that system, so another team's finding, or a finding
-    addressed through another system's URL, looks exactly like a missing one.
+    addressed through another system's URL, looks exactly like a missing one. ``finding.system``
+    is that system, with the caller's ``capabilities`` (``system_get``).
     """
     system = system_get(user=user, slug=slug, team_id=team_id)
-    qs = Finding.objects.select_related("template", "asset", "flow__source", "flow__target", "system__team")
+    qs = Finding.objects.select_related("template", "asset", "flow__source", "flow__target")
     comments = Prefetch("comments", queryset=FindingComment.objects.order_by("created_at", "pk"))
-    return get_object_or_404(qs.prefetch_related(comments), system=system, pk=pk)
+    finding = get_object_or_404(qs.prefetch_related(comments), system=system, pk=pk)
+    finding.system = system
+    return finding
 
 
 def finding_comment_get(*, finding: Finding, pk: int) -> FindingComment:

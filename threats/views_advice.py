@@ -17,8 +17,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from threats.services.advice import cached_system_advice
-from workbench import selectors
 from workbench.models import System
+from workbench.permissions import TeamCapability
 from workbench.views.helpers import system_for_read
 
 
@@ -29,7 +29,7 @@ def advice_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "system": system,
         "advice": system_advice_now(system),
-        "can_edit": selectors.user_can_edit(user=request.user, team=system.team),
+        "can_edit": TeamCapability.EDIT_MODEL in system.capabilities,
     }
     return render(request, "threats/advice.html", context)
 
@@ -66,6 +66,6 @@ def advice_summary(request: HttpRequest, slug: str) -> HttpResponse:
         "steps": advice["controls"]["steps"][:TOP_ACTIONS],
         "more": max(len(advice["controls"]["steps"]) - TOP_ACTIONS, 0),
         "choke_points": advice["choke_points"][:TOP_CHOKE_POINTS],
-        "can_edit": selectors.user_can_edit(user=request.user, team=system.team),
+        "can_edit": TeamCapability.EDIT_MODEL in system.capabilities,
     }
     return render(request, "threats/_advice_summary.html", context)

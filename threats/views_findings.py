@@ -1,8 +1,9 @@
 """The finding page (threat, target, why, risk, plans, acceptance) and its comments.
 
 Thin adapters: a selector reads (another team's system or finding is a 404), a form shapes the
-comment, one service writes. Viewers read; editors, risk owners and admins comment (the plan
-comment rule); a bad comment re-renders the page with the form error as a 400.
+comment, one service writes. What the caller may do (comment, propose, accept) comes with the
+finding's system (``workbench.permissions``: viewers read; editors, risk owners and admins
+comment); a bad comment re-renders the page with the form error as a 400.
 """
 
 from __future__ import annotations
@@ -11,25 +12,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from mitigations import workflow
 from threats import selectors
 from threats.forms import FindingCommentForm
 from threats.models import Finding, FindingStatus
-from threats.services.comments import (
-    COMMENT_ROLES,
-    can_comment,
-    finding_comment_add,
-    finding_comment_remove,
-    may_remove,
-)
-from workbench.choices import EDIT_ROLES
-from workbench.services.common import role_of
+from threats.services.comments import finding_comment_add, finding_comment_remove, may_remove
+from workbench.permissions import TeamCapability
 from workbench.views.helpers import add_service_errors
 
 
@@ -38,7 +31,7 @@ def _page_url(finding: Finding) -> str:
 
 
 def _render(request: HttpRequest, finding: Finding, form: FindingCommentForm, status: int = 200) -> HttpResponse:
-    role = role_of(actor=request.user, team=finding.system.team)
+    capabilities = finding.system.capabilities
     context: dict[str, Any] = {
         "system": finding.system,
         "finding": finding,
@@ -46,12 +39,13 @@ def _render(request: HttpRequest, finding: Finding, form: FindingCommentForm, st
         "plans": selectors.finding_plans(finding=finding),
         "acceptances": list(selectors.finding_acceptances(finding=finding)[:50]),
         "comments": [
-            (comment, may_remove(role=role, actor=request.user, comment=comment)) for comment in finding.comments.all()
+            (comment, may_remove(capabilities=capabilities, actor=request.user, comment=comment))
+            for comment in finding.comments.all()
         ],
         "comment_form": form,
-        "can_comment": role in COMMENT_ROLES,
-        "can_accept": role in workflow.APPROVER_ROLES and finding.status == FindingStatus.OPEN,
-        "can_plan": role in EDIT_ROLES and finding.status != FindingStatus.NOT_APPLICABLE,
+        "can_comment": TeamCapability.COMMENT in capabilities,
+        "can_accept": TeamCapability.ACCEPT_RISK in capabilities and finding.status == FindingStatus.OPEN,
+        "can_plan": TeamCapability.PROPOSE in capabilities and finding.status != FindingStatus.NOT_APPLICABLE,
     }
     return render(request, "threats/finding_detail.html", context, status=status)
 
@@ -68,8 +62,7 @@ def finding_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def finding_comment(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Add a comment, then redirect to the page's comments (PRG); 400 with the error otherwise."""
     finding = selectors.finding_get(user=request.user, slug=slug, pk=pk)
-    if not can_comment(actor=request.user, finding=finding):
-        raise PermissionDenied("Viewers cannot comment.")
+    finding.system.capabilities.require(TeamCapability.COMMENT, "Viewers cannot comment.")
     form = FindingCommentForm(request.POST)
     if form.is_valid():
         try:

@@ -20,7 +20,6 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
-from workbench.choices import Role
 from workbench.models import (
     ApiToken,
     Asset,
@@ -33,7 +32,7 @@ from workbench.models import (
     Team,
     TrustZone,
 )
-from workbench.services.common import role_of
+from workbench.permissions import TeamCapability, capabilities_of
 from workbench.services.teams import membership_set, team_create
 
 
@@ -108,7 +107,7 @@ class MembershipForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         team = data.get("team") or getattr(self.instance, "team", None)
-        if team is not None and role_of(actor=self.actor, team=team) != Role.ADMIN:
+        if team is not None and TeamCapability.ADMINISTER_TEAM not in capabilities_of(self.actor, team):
             raise ValidationError(
                 "Only an admin of this team may set its members' roles; the change is audited in the team's record."
             )

@@ -14,9 +14,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
-# Roles allowed to change a system's model. Risk owners approve and accept; they do not edit
-# the model they sign off (separation of duties).
-EDIT_ROLES = (Role.EDITOR, Role.ADMIN)
+# What each role may do is ``workbench.permissions.POLICY``, the one place that decides it.
 
 
 class AssetKind(models.TextChoices):

@@ -2,7 +2,9 @@
 
 Every view and API endpoint starts from ``visible_to(user)`` (reads) or ``editable_by(user)``
 (writes), NetBox's restrict-by-default idea reduced to team roles. An object outside the result
-is a 404 for reads; an object that is visible but not editable is a 403.
+is a 404 for reads; an object that is visible but not editable is a 403. Which roles a filter
+lets through comes from ``workbench.permissions`` (``with_capability``), never from a role list
+of its own.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
 
-from workbench.choices import EDIT_ROLES
+from workbench.choices import Role
+from workbench.permissions import TeamCapability, roles_with
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -22,23 +25,26 @@ class TeamScopedQuerySet(models.QuerySet[Any]):
 
     team_path = "team"
 
-    def _roles_filter(self, user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...] | None) -> Self:
+    def with_capability(self, user: AbstractBaseUser | AnonymousUser, capability: TeamCapability) -> Self:
+        """Rows of the teams where ``user``'s role grants ``capability``.
+
+        A capability every role grants (viewing) filters on membership alone, without a role
+        condition: the same rows, and the query every page starts from stays as simple as it was.
+        """
         if not user.is_authenticated:
             return self.none()
         lookup = f"{self.team_path}__memberships__user" if self.team_path else "memberships__user"
         filters: dict[str, Any] = {lookup: user}
-        if roles is not None:
+        roles = roles_with(capability)
+        if set(roles) != set(Role.values):
             filters[lookup.replace("__user", "__role__in")] = list(roles)
         return self.filter(**filters).distinct()
 
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> Self:
-        return self._roles_filter(user, None)
+        return self.with_capability(user, TeamCapability.VIEW_SYSTEM)
 
     def editable_by(self, user: AbstractBaseUser | AnonymousUser) -> Self:
-        return self._roles_filter(user, tuple(EDIT_ROLES))
-
-    def with_role(self, user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...]) -> Self:
-        return self._roles_filter(user, roles)
+        return self.with_capability(user, TeamCapability.EDIT_MODEL)
 
 
 class TeamQuerySet(TeamScopedQuerySet):

@@ -9,7 +9,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from workbench.choices import EDIT_ROLES
 from workbench.models import (
     Asset,
     AssetCopy,
@@ -21,6 +20,7 @@ from workbench.models import (
     Team,
     TrustZone,
 )
+from workbench.permissions import Capabilities
 from workbench.services.common import Actor
 
 
@@ -79,12 +79,32 @@ def system_by_slug(*, qs: QuerySet[System], slug: str) -> System:
     raise AmbiguousSystemSlug(f"The slug names systems in several teams; use one of: {', '.join(names)}.")
 
 
+def _caller_role(user: Actor) -> Subquery:
+    """The user's role in the row's team, for annotating systems (``None``: not a member)."""
+    role = Membership.objects.filter(team_id=OuterRef("team_id"), user_id=int(user.pk or 0)).values("role")[:1]
+    return Subquery(role)
+
+
+def _for_caller(*, qs: QuerySet[System], user: Actor, slug: str) -> System:
+    """``system_by_slug`` with ``system.capabilities`` (the caller's) read in the same query.
+
+    A page or API view that loads a system then knows what the caller may do there without a
+    second query; services check again on their own (``workbench.permissions.require``).
+    """
+    system = system_by_slug(qs=qs.annotate(caller_role=_caller_role(user)), slug=slug)
+    system.capabilities = Capabilities.of(getattr(system, "caller_role", None))
+    return system
+
+
 def system_get(*, user: Actor, slug: str, editable: bool = False, team_id: int | None = None) -> System:
-    """One visible system or 404 (another team's system looks exactly like a missing one)."""
+    """One visible system or 404 (another team's system looks exactly like a missing one).
+
+    The system carries ``capabilities``, the caller's in its team, from the same query.
+    """
     qs = System.objects.editable_by(user) if editable else System.objects.visible_to(user)
     if team_id is not None:
         qs = qs.filter(team_id=team_id)
-    return system_by_slug(qs=qs.select_related("team", "owner"), slug=slug)
+    return _for_caller(qs=qs.select_related("team", "owner"), user=user, slug=slug)
 
 
 # An asset's copies (with their holders' names) and served models, for tables and the API.
@@ -98,7 +118,8 @@ ASSET_PREFETCH = (
 
 
 def system_with_elements(*, user: Actor, slug: str, team_id: int | None = None) -> System:
-    """A visible system with its zones, assets, flows and attackers prefetched (constant queries)."""
+    """A visible system with its zones, assets, flows and attackers prefetched (constant queries),
+    and the caller's ``capabilities`` as ``system_get`` gives them."""
     qs = (
         System.objects.visible_to(user)
         .select_related("team", "owner")
@@ -113,7 +134,7 @@ def system_with_elements(*, user: Actor, slug: str, team_id: int | None = None) 
     )
     if team_id is not None:
         qs = qs.filter(team_id=team_id)
-    return system_by_slug(qs=qs, slug=slug)
+    return _for_caller(qs=qs, user=user, slug=slug)
 
 
 # --- the system page's element tables (#8: a page of rows costs the same queries at any size) ---
@@ -132,14 +153,15 @@ def _element_count(model: type[Any]) -> Coalesce:
 
 
 def system_with_counts(*, user: Actor, slug: str) -> System:
-    """A visible system (or 404) with ``<kind>_count`` for each element kind, all in one query.
+    """A visible system (or 404) with ``<kind>_count`` for each element kind and the caller's
+    ``capabilities``, all in one query.
 
     The system page pages its element tables; these counts let the paginators skip their own
     COUNT queries when no filter is applied.
     """
     qs = System.objects.visible_to(user).select_related("team", "owner")
     counts = {f"{kind}_count": _element_count(model) for kind, model in ELEMENT_MODELS.items()}
-    return system_by_slug(qs=qs.annotate(**counts), slug=slug)
+    return _for_caller(qs=qs.annotate(**counts), user=user, slug=slug)
 
 
 def element_table_list(*, system: System, kind: str, name: str = "") -> QuerySet[Any]:
@@ -170,12 +192,6 @@ def element_table_list(*, system: System, kind: str, name: str = "") -> QuerySet
             match |= Q(source__name__icontains=name) | Q(target__name__icontains=name)
         qs = qs.filter(match)
     return qs.order_by(*model._meta.ordering, "pk")
-
-
-def user_can_edit(*, user: Actor, team: Team) -> bool:
-    if not user.is_authenticated:
-        return False
-    return Membership.objects.filter(team=team, user_id=user.pk, role__in=list(EDIT_ROLES)).exists()
 
 
 def element_get(*, model: type[Any], user: Actor, system: System, pk: int) -> Any:

@@ -33,7 +33,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
-    "rules.apps.AutodiscoverRulesConfig",
     "axes",
     "workbench.apps.WorkbenchConfig",
     "threats.apps.ThreatsConfig",
@@ -93,7 +92,6 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"

@@ -19,8 +19,9 @@ from mitigations import workflow
 from mitigations.models import AcceptanceStatus, RiskAcceptance
 from mitigations.services.notifications import notify_acceptance
 from threats.models import Finding, FindingStatus, SystemRisk
+from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
-from workbench.services.common import Actor, require_role
+from workbench.services.common import Actor
 
 MAX_DAYS = 365
 MIN_JUSTIFICATION = 10
@@ -87,7 +88,7 @@ def acceptance_create(*, actor: Actor, finding: Finding, justification: str, exp
     justification or a bad date, and ``workflow.InvalidTransition`` (a 409) when the finding is
     not open (already accepted, or no longer applicable).
     """
-    require_role(actor=actor, team=finding.team, roles=tuple(workflow.APPROVER_ROLES))
+    require(actor, finding.team, TeamCapability.ACCEPT_RISK)
     text = (justification or "").strip()
     if len(text) < MIN_JUSTIFICATION or len(text) > 5000:
         raise ValidationError({"justification": f"Explain the decision in {MIN_JUSTIFICATION} to 5000 characters."})
@@ -167,7 +168,7 @@ def _end(acceptance_id: int, *, status: str, actor: Actor | None, reason: str, v
 @transaction.atomic
 def acceptance_revoke(*, actor: Actor, acceptance: RiskAcceptance, reason: str = "") -> RiskAcceptance:
     """A risk owner or admin ends an acceptance early; the finding is open again."""
-    require_role(actor=actor, team=acceptance.team, roles=tuple(workflow.APPROVER_ROLES))
+    require(actor, acceptance.team, TeamCapability.ACCEPT_RISK)
     reason = (reason or "").strip()
     if len(reason) > 200:
         raise ValidationError({"reason": "At most 200 characters."})

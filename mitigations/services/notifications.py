@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from mitigations import workflow
 from workbench.models import Membership
+from workbench.permissions import TeamCapability, roles_with
 
 if TYPE_CHECKING:
     from mitigations.models import MitigationPlan, RiskAcceptance
@@ -73,7 +74,7 @@ def notify_plan(*, plan: MitigationPlan, event: str, actor: Actor | None, commen
     system = plan.system
     who = _name(actor)
     if event in ("proposed", "reopened", workflow.IMPLEMENTED):
-        recipients = _emails(plan.team_id, roles=tuple(workflow.APPROVER_ROLES))
+        recipients = _emails(plan.team_id, roles=roles_with(TeamCapability.APPROVE))
     else:
         recipients = _emails(plan.team_id, user_ids=(plan.proposed_by_id, plan.owner_id))
     if actor is not None and actor.is_authenticated:
@@ -111,7 +112,7 @@ def notify_acceptance(*, acceptance: RiskAcceptance, event: str, actor: Actor | 
     finding = acceptance.finding
     who = _name(actor)
     recipients = _emails(
-        acceptance.team_id, roles=tuple(workflow.APPROVER_ROLES), user_ids=(acceptance.accepted_by_id,)
+        acceptance.team_id, roles=roles_with(TeamCapability.ACCEPT_RISK), user_ids=(acceptance.accepted_by_id,)
     )
     if actor is not None and actor.is_authenticated:
         recipients.discard(getattr(actor, "email", ""))

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
@@ -24,10 +24,10 @@ from mitigations import workflow
 from mitigations.models import Control, MitigationPlan, PlanComment
 from mitigations.services.notifications import notify_plan
 from threats.models import Finding, FindingStatus
-from workbench.choices import EDIT_ROLES
 from workbench.models import Asset, Membership, System
+from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
-from workbench.services.common import Actor, bump_version, diff, require_role, role_of, snapshot
+from workbench.services.common import Actor, bump_version, diff, snapshot
 
 PLAN_FIELDS = ("description", "owner", "due_date", "cost_one_off", "cost_yearly", "evidence_links")
 MAX_LINKS = 20
@@ -133,7 +133,7 @@ def plan_create(
     one-click "Propose" (control + findings + assets) files a complete plan. Writes a "propose"
     audit event, bumps the system version and notifies the team's risk owners after commit.
     """
-    require_role(actor=actor, team=system.team)
+    require(actor, system.team, TeamCapability.PROPOSE)
     if not control.active:
         raise ValidationError({"control": "This control is no longer in the library."})
     findings, assets = list(findings), list(assets)
@@ -206,7 +206,7 @@ def plan_update(
     content bumps ``revision`` (a decision on the old revision is then refused as stale) and
     adds the actor to ``authors``, who may never decide on the plan.
     """
-    require_role(actor=actor, team=plan.team)
+    require(actor, plan.team, TeamCapability.PROPOSE)
     unknown = sorted(set(fields) - set(PLAN_FIELDS))
     if unknown:
         raise ValidationError({key: "Unknown field." for key in unknown})
@@ -270,7 +270,7 @@ def plan_delete(*, actor: Actor, plan: MitigationPlan) -> None:
 
     A plan with a decision is part of the record: withdraw it instead.
     """
-    require_role(actor=actor, team=plan.team)
+    require(actor, plan.team, TeamCapability.PROPOSE)
     current = _locked(plan)
     if current.status not in (workflow.PROPOSED, workflow.WITHDRAWN) or current.approvals.exists():
         raise workflow.InvalidTransition("A plan with a decision on record cannot be deleted.", current.status)
@@ -293,9 +293,7 @@ def plan_delete(*, actor: Actor, plan: MitigationPlan) -> None:
 @transaction.atomic
 def plan_comment(*, actor: Actor, plan: MitigationPlan, body: str) -> PlanComment:
     """Any editor, risk owner or admin of the team may comment; viewers read."""
-    role = role_of(actor=actor, team=plan.team)
-    if role is None or role not in {*EDIT_ROLES, *workflow.APPROVER_ROLES}:
-        raise PermissionDenied("Viewers cannot comment.")
+    require(actor, plan.team, TeamCapability.COMMENT, "Viewers cannot comment.")
     body = (body or "").strip()
     if not body or len(body) > 2000:
         raise ValidationError({"body": "Write a comment of 1 to 2000 characters."})

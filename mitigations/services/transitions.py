@@ -26,8 +26,9 @@ from mitigations import workflow
 from mitigations.models import Approval, Decision, MitigationPlan
 from mitigations.services.notifications import notify_plan
 from mitigations.services.plans import clean_evidence_links
+from workbench.permissions import capabilities_of
 from workbench.services.audit import audit_record
-from workbench.services.common import Actor, bump_version, role_of
+from workbench.services.common import Actor, bump_version
 
 MAX_COMMENT = 2000
 
@@ -81,7 +82,7 @@ def plan_transition(
     )
     if current is None:
         raise workflow.InvalidTransition("The plan no longer exists.", "deleted")
-    role = role_of(actor=actor, team=current.team)
+    role = capabilities_of(actor, current.team).role
     user_id = actor.pk if actor.is_authenticated else None
     try:
         target = workflow.decide(action, current.facts, workflow.ActorFacts(user_id=user_id, role=role))

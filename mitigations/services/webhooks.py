@@ -20,10 +20,11 @@ from django.db import transaction
 from mitigations import webhook_targets, webhooks
 from mitigations.models import TeamWebhook, WebhookDelivery
 from workbench import background
-from workbench.choices import JobKind, JobStatus, Role
+from workbench.choices import JobKind, JobStatus
 from workbench.models import Team
+from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
-from workbench.services.common import Actor, require_role
+from workbench.services.common import Actor
 from workbench.services.jobs import job_create, job_fail, job_finish, job_start
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def webhook_configure(
     the host, so it runs before the transaction: a slow DNS answer holds no lock. The audit
     event records the URL and state, never the secret.
     """
-    require_role(actor=actor, team=team, roles=(Role.ADMIN,))
+    require(actor, team, TeamCapability.ADMINISTER_TEAM)
     url = (url or "").strip()
     try:
         webhook_targets.check_url(url)
@@ -53,7 +54,7 @@ def webhook_configure(
 
 @transaction.atomic
 def _configure(*, actor: Actor, team: Team, url: str, active: bool, rotate_secret: bool) -> TeamWebhook:
-    require_role(actor=actor, team=team, roles=(Role.ADMIN,))
+    require(actor, team, TeamCapability.ADMINISTER_TEAM)
     hook = TeamWebhook.objects.select_for_update().filter(team=team).first()
     creating = hook is None
     before = None if hook is None else {"url": hook.url, "active": hook.active}
@@ -84,7 +85,7 @@ def _configure(*, actor: Actor, team: Team, url: str, active: bool, rotate_secre
 
 @transaction.atomic
 def webhook_remove(*, actor: Actor, team: Team) -> None:
-    require_role(actor=actor, team=team, roles=(Role.ADMIN,))
+    require(actor, team, TeamCapability.ADMINISTER_TEAM)
     hook = TeamWebhook.objects.filter(team=team).first()
     if hook is None:
         return

@@ -15,9 +15,8 @@ from rest_framework.views import APIView
 from threats.selectors_risk import risk_summary
 from threats.services.recompute import enqueue_recompute
 from workbench.api.permissions import token_team_id
-from workbench.choices import Role
+from workbench.permissions import TeamCapability
 from workbench.selectors import system_get
-from workbench.services.common import role_of
 
 SUMMARY_KEYS = (
     "version",
@@ -56,7 +55,7 @@ class SystemRecomputeView(APIView):
     @extend_schema(summary="Queue a recompute of the system", request=None, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request, slug: str, **kwargs: Any) -> Response:
         system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
-        if role_of(actor=request.user, team=system.team) not in (Role.EDITOR, Role.RISK_OWNER, Role.ADMIN):
+        if TeamCapability.REQUEST_RECOMPUTE not in system.capabilities:
             raise PermissionDenied("Viewers cannot request a recompute.")
         enqueue_recompute(system.pk)
         summary = risk_summary(system=system)

@@ -1,9 +1,11 @@
 """Adding and removing comments on findings.
 
-The role rule is the one of plan comments (``mitigations.services.plans.plan_comment``): editors,
-risk owners and admins write, viewers read. A comment changes no element of the model and no risk
-figure, so neither service bumps ``System.version`` (no recompute is queued); each writes one
-audit event on the system instead, which is how comments reach the system's activity feed.
+Who writes is the ``COMMENT`` capability of ``workbench.permissions``, as for plan comments
+(editors, risk owners and admins write, viewers read); an author removes their own comment while
+they may still comment, and ``ADMINISTER_TEAM`` removes anyone's. A comment changes no element of
+the model and no risk figure, so neither service bumps ``System.version`` (no recompute is
+queued); each writes one audit event on the system instead, which is how comments reach the
+system's activity feed.
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from django.db import transaction
 
 from threats.models import Finding, FindingComment
 from threats.models.comments import MAX_BODY
-from workbench.choices import Role
+from workbench.permissions import Capabilities, TeamCapability, capabilities_of
 from workbench.services.audit import audit_record
-from workbench.services.common import Actor, role_of
+from workbench.services.common import Actor
 
-COMMENT_ROLES = frozenset({Role.EDITOR, Role.RISK_OWNER, Role.ADMIN})
 FINDING_OBJECT = "finding"
 
 
@@ -32,21 +33,22 @@ def clean_body(body: str | None) -> str:
 
 
 def can_comment(*, actor: Actor, finding: Finding) -> bool:
-    return role_of(actor=actor, team=finding.system.team) in COMMENT_ROLES
+    return TeamCapability.COMMENT in capabilities_of(actor, finding.system.team)
 
 
-def may_remove(*, role: str | None, actor: Actor, comment: FindingComment) -> bool:
+def may_remove(*, capabilities: Capabilities, actor: Actor, comment: FindingComment) -> bool:
     """A team admin removes any comment; an author removes their own while they may still comment.
 
-    Takes the actor's role in the comment's team, so a page can decide for many comments at once.
+    Takes the actor's capabilities in the comment's team, so a page can decide for many comments
+    at once.
     """
-    if role == Role.ADMIN:
+    if TeamCapability.ADMINISTER_TEAM in capabilities:
         return True
-    return role in COMMENT_ROLES and comment.author_id is not None and comment.author_id == actor.pk
+    return TeamCapability.COMMENT in capabilities and comment.author_id is not None and comment.author_id == actor.pk
 
 
 def can_remove(*, actor: Actor, comment: FindingComment) -> bool:
-    return may_remove(role=role_of(actor=actor, team=comment.team), actor=actor, comment=comment)
+    return may_remove(capabilities=capabilities_of(actor, comment.team), actor=actor, comment=comment)
 
 
 @transaction.atomic

@@ -26,8 +26,8 @@ from workbench.api.pagination import StableCursorPagination
 from workbench.api.parsers import SafeJSONParser
 from workbench.api.permissions import token_team_id
 from workbench.models import System
+from workbench.permissions import TeamCapability
 from workbench.selectors import system_get
-from workbench.services.common import require_role
 
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 SLUG_PARAMETER = OpenApiParameter(
@@ -114,7 +114,7 @@ class ElementViewSet(SystemScopedMixin, viewsets.GenericViewSet):
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         system = self.get_system()
-        require_role(actor=request.user, team=system.team)
+        system.capabilities.require(TeamCapability.EDIT_MODEL)
         data = self._input(request.data, system=system)
         created = self.save_element(system=system, instance=None, data=data)
         response = self._answer(self.get_queryset().get(pk=created.pk), status.HTTP_201_CREATED)
@@ -123,7 +123,7 @@ class ElementViewSet(SystemScopedMixin, viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         system = self.get_system()
-        require_role(actor=request.user, team=system.team)
+        system.capabilities.require(TeamCapability.EDIT_MODEL)
         with transaction.atomic():
             instance = self._locked()
             check_if_match(request, representation_etag(self.get_serializer(instance).data))
@@ -133,7 +133,7 @@ class ElementViewSet(SystemScopedMixin, viewsets.GenericViewSet):
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         system = self.get_system()
-        require_role(actor=request.user, team=system.team)
+        system.capabilities.require(TeamCapability.EDIT_MODEL)
         with transaction.atomic():
             instance = self._locked()
             check_if_match(request, representation_etag(self.get_serializer(instance).data))

@@ -34,8 +34,8 @@ from workbench.api.errors import ErrorSerializer, _django_validation_errors
 from workbench.api.etags import version_etag
 from workbench.api.inputs import AssetInputSerializer, DataFlowInputSerializer, TrustZoneInputSerializer
 from workbench.models import Asset, DataFlow, System, TrustZone
+from workbench.permissions import TeamCapability
 from workbench.services import elements as services
-from workbench.services.common import require_role
 from workbench.services.layout import positions_save
 from workbench.services.limits import SystemLimitExceeded
 
@@ -170,7 +170,7 @@ class SystemBatchView(SystemScopedMixin, APIView):  # type: ignore[misc]  # DRF 
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         system = self.get_system()
-        require_role(actor=request.user, team=system.team)
+        system.capabilities.require(TeamCapability.EDIT_MODEL)
         header = request.headers.get("If-Match")
         if header is None:
             raise PreconditionRequired
@@ -277,7 +277,7 @@ class SystemLayoutView(SystemScopedMixin, APIView):  # type: ignore[misc]  # DRF
     )
     def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         system = self.get_system()
-        require_role(actor=request.user, team=system.team)
+        system.capabilities.require(TeamCapability.EDIT_MODEL)
         body = LayoutSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         positions = _positions(body.validated_data["positions"], {})

@@ -40,7 +40,7 @@ from workbench.api.etags import version_etag
 from workbench.bounds import INT64_MAX
 from workbench.choices import AssetKind, Authentication, ModelClass, OutputGranularity
 from workbench.models import Asset, AssetPosition, AuditEvent, DataFlow, System, TrustZone
-from workbench.selectors import user_can_edit
+from workbench.permissions import TeamCapability
 
 ZONE_KEYS = ("id", "name", "trust_level", "parent")
 ASSET_KEYS = (
@@ -233,7 +233,7 @@ class SystemGraphView(SystemScopedMixin, APIView):  # type: ignore[misc]  # DRF 
             "version": system.version,
             "risk_version": risk_version or 0,
             "can_edit": detail["level"] == "full"
-            and user_can_edit(user=request.user, team=system.team)
+            and TeamCapability.EDIT_MODEL in system.capabilities
             and not getattr(request.auth, "read_only", False),
             "choices": {
                 "kind": [list(choice) for choice in AssetKind.choices],

@@ -31,8 +31,8 @@ from workbench.api.permissions import token_team_id
 from workbench.api.renderers import FastJSONRenderer
 from workbench.choices import JobKind
 from workbench.models import Job, System
+from workbench.permissions import TeamCapability
 from workbench.selectors import system_get
-from workbench.services.common import require_role
 from workbench.services.inventory import (
     SyncError,
     check_idempotency_key,
@@ -131,7 +131,7 @@ class InventorySyncView(APIView):
     )
     def post(self, request: Request, slug: str, **kwargs: Any) -> Response:
         system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
-        require_role(actor=request.user, team=system.team)
+        system.capabilities.require(TeamCapability.EDIT_MODEL)
         key = request.headers.get(KEY_HEADER, "")
         try:
             check_idempotency_key(key)  # a header's problem, answered before the body is parsed

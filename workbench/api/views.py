@@ -25,7 +25,7 @@ from workbench.api.parsers import SafeJSONParser
 from workbench.api.permissions import token_team_id
 from workbench.api.serializers import SystemDetailSerializer, SystemSummarySerializer, TeamSerializer
 from workbench.models import Membership, System, Team
-from workbench.services.common import require_role
+from workbench.permissions import TeamCapability, require
 from workbench.services.systems import system_create, system_delete, system_update
 
 
@@ -102,7 +102,7 @@ class SystemViewSet(viewsets.GenericViewSet):
     def _for_write(self, slug: str) -> System:
         """The visible system, locked, after the role and If-Match checks."""
         system = selectors.system_get(user=self.request.user, slug=slug, team_id=token_team_id(self.request))
-        require_role(actor=self.request.user, team=system.team)
+        system.capabilities.require(TeamCapability.EDIT_MODEL)
         # The system row only, and NO KEY: rows that merely reference it (audit events, plan
         # comments) are still written meanwhile; locking the team too deadlocked them (issue 13.6).
         locked = System.objects.select_for_update(no_key=True, of=("self",)).select_related("team").get(pk=system.pk)
@@ -122,7 +122,7 @@ class SystemViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         team = data.pop("team")
-        require_role(actor=request.user, team=team)
+        require(request.user, team, TeamCapability.EDIT_MODEL)
         system = system_create(actor=request.user, team=team, **data)
         response = self._detail(system.slug, status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"{request.path}{system.slug}/")

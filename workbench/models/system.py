@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -12,6 +13,9 @@ from django.urls import reverse
 from workbench.models.teams import Team
 from workbench.querysets import SystemQuerySet
 from workbench.validators import validate_plain_name
+
+if TYPE_CHECKING:
+    from workbench.permissions import Capabilities
 
 
 class System(models.Model):
@@ -40,6 +44,11 @@ class System(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SystemQuerySet.as_manager()
+
+    # Not a column: what the caller of a request may do in this system's team, set by the
+    # selectors that load one system for a request (``workbench.selectors.system_get`` and its
+    # siblings) from the same query. A system loaded any other way does not have it.
+    capabilities: Capabilities
 
     class Meta:
         ordering = ["name"]

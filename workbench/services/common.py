@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
 
-from workbench.choices import EDIT_ROLES
-from workbench.models import Membership, System, Team
+from workbench.models import System
+from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
 
 Actor = AbstractBaseUser | AnonymousUser
@@ -28,20 +28,6 @@ M = TypeVar("M", bound=models.Model)
 # registers its enqueue function here (DESIGN.md §6); the list keeps this module free of
 # imports from the threats app.
 system_changed_hooks: list[Callable[[int], None]] = []
-
-
-def role_of(*, actor: Actor, team: Team) -> str | None:
-    if not actor.is_authenticated:
-        return None
-    return Membership.objects.filter(team=team, user_id=actor.pk).values_list("role", flat=True).first()
-
-
-def require_role(*, actor: Actor, team: Team, roles: Iterable[str] = EDIT_ROLES) -> str:
-    """Raise PermissionDenied unless the actor holds one of ``roles`` in ``team``."""
-    role = role_of(actor=actor, team=team)
-    if role is None or role not in set(roles):
-        raise PermissionDenied("Your role in this team does not allow this change.")
-    return role
 
 
 def _plain(value: Any) -> Any:
@@ -148,7 +134,7 @@ def save_element(
     ``after_save`` writes relations kept in rows of their own, in the same transaction and
     before the "after" snapshot; a ``ValidationError`` it raises rolls the whole write back.
     """
-    require_role(actor=actor, team=system.team)
+    require(actor, system.team, TeamCapability.EDIT_MODEL)
     creating = instance.pk is None
     if not creating and instance.system_id != system.pk:  # type: ignore[attr-defined]
         raise ValidationError("This element belongs to another system.")
@@ -186,7 +172,7 @@ def delete_element(
     *, actor: Actor, system: System, instance: models.Model, extra: dict[str, Any] | None = None
 ) -> None:
     """Delete an element, recording its last state (and anything that cascades) in the audit."""
-    require_role(actor=actor, team=system.team)
+    require(actor, system.team, TeamCapability.EDIT_MODEL)
     with transaction.atomic():
         before = snapshot(instance)
         if extra:

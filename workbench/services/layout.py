@@ -18,7 +18,8 @@ from django.utils import timezone
 from workbench.bounds import fits_int64
 from workbench.models import Asset, AssetPosition, System
 from workbench.models.layout import COORDINATE_LIMIT
-from workbench.services.common import Actor, require_role
+from workbench.permissions import TeamCapability, require
+from workbench.services.common import Actor
 
 
 def _coordinate(value: float, where: str) -> float:
@@ -31,7 +32,7 @@ def _coordinate(value: float, where: str) -> float:
 @transaction.atomic
 def positions_save(*, actor: Actor, system: System, positions: Mapping[int, tuple[float, float]]) -> int:
     """Upsert the positions of some of the system's assets; returns how many were saved."""
-    require_role(actor=actor, team=system.team)
+    require(actor, system.team, TeamCapability.EDIT_MODEL)
     if not positions:
         return 0
     ids = set(positions)

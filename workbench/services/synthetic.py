@@ -20,8 +20,9 @@ from django.db import transaction
 
 from workbench.choices import CopyMode
 from workbench.models import Asset, AssetCopy, AttackerProfile, DataFlow, System, Team, TrustZone
+from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
-from workbench.services.common import Actor, bump_version, require_role
+from workbench.services.common import Actor, bump_version
 from workbench.services.systems import system_create
 
 ZONES = (("Internet", 0), ("Edge", 1), ("Serving", 2), ("Corporate", 2), ("ML platform", 3), ("Enclave", 4))
@@ -79,7 +80,7 @@ def system_generate(
     *, actor: Actor, team: Team, name: str, assets: int, flows_per_asset: float = 3.0, seed: int = 0
 ) -> System:
     """Create a system with ``assets`` assets and about ``assets * flows_per_asset`` flows."""
-    require_role(actor=actor, team=team)
+    require(actor, team, TeamCapability.EDIT_MODEL)
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     system = system_create(actor=actor, team=team, name=name, seed_defaults=True)
     internet = system.zones.get(trust_level=0)

@@ -11,8 +11,9 @@ from django.utils.text import slugify
 
 from workbench.choices import ActorType, Capability
 from workbench.models import AttackerProfile, System, Team, TrustZone
+from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
-from workbench.services.common import Actor, bump_version, diff, require_role, snapshot
+from workbench.services.common import Actor, bump_version, diff, snapshot
 
 SYSTEM_FIELDS = ("name", "description", "owner", "risk_appetite", "currency", "review_due")
 
@@ -95,7 +96,7 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def system_create(*, actor: Actor, team: Team, seed_defaults: bool = True, **fields: Any) -> System:
     """Create a system; by default also an internet zone and the five default attacker profiles."""
-    require_role(actor=actor, team=team)
+    require(actor, team, TeamCapability.EDIT_MODEL)
     fields = _clean_fields(dict(fields))
     system = System(team=team, slug=_unique_system_slug(fields.get("name", ""), team), **fields)
     system.full_clean()
@@ -135,7 +136,7 @@ def system_create(*, actor: Actor, team: Team, seed_defaults: bool = True, **fie
 @transaction.atomic
 def system_update(*, actor: Actor, system: System, **fields: Any) -> System:
     """Change a system's own fields; the slug stays stable so URLs and API clients keep working."""
-    require_role(actor=actor, team=system.team)
+    require(actor, system.team, TeamCapability.EDIT_MODEL)
     fields = _clean_fields(dict(fields))
     # Work on the locked, current row: a stale in-memory copy must never write back an old version.
     # NO KEY: audit events and comments that reference the system are written meanwhile (issue 13.6).
@@ -168,7 +169,7 @@ def system_update(*, actor: Actor, system: System, **fields: Any) -> System:
 @transaction.atomic
 def system_delete(*, actor: Actor, system: System) -> None:
     """Delete a system and everything in it; the audit keeps its last state and element counts."""
-    require_role(actor=actor, team=system.team)
+    require(actor, system.team, TeamCapability.EDIT_MODEL)
     before = snapshot(system)
     before["element_counts"] = {
         "zones": system.zones.count(),

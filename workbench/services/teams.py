@@ -9,8 +9,9 @@ from django.utils.text import slugify
 
 from workbench.choices import Role
 from workbench.models import Membership, Team
+from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
-from workbench.services.common import Actor, require_role
+from workbench.services.common import Actor
 
 
 def _unique_slug(model: type[Team], base: str) -> str:
@@ -47,7 +48,7 @@ def team_create(*, name: str, creator: User) -> Team:
 @transaction.atomic
 def membership_set(*, actor: Actor, team: Team, user: User, role: str) -> Membership:
     """Add a member or change a member's role; only team admins may do this."""
-    require_role(actor=actor, team=team, roles=(Role.ADMIN,))
+    require(actor, team, TeamCapability.ADMINISTER_TEAM)
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
     membership, created = Membership.objects.get_or_create(team=team, user=user, defaults={"role": role})

@@ -18,10 +18,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from workbench.choices import Role
 from workbench.models import ApiToken, Team
+from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
-from workbench.services.common import require_role
 
 TOKEN_PREFIX = "mtw_"  # noqa: S105 - a public marker that makes leaked tokens greppable, not a secret
 
@@ -40,8 +39,8 @@ def token_issue(
     who already holds ``API_MAX_ACTIVE_TOKENS`` active tokens (checked on the locked user row, so
     concurrent requests cannot overshoot it).
     """
-    role = require_role(actor=user, team=team, roles=tuple(Role.values))
-    if not read_only and role == Role.VIEWER:
+    capabilities = require(user, team, TeamCapability.ISSUE_READ_TOKEN)
+    if not read_only and TeamCapability.ISSUE_WRITE_TOKEN not in capabilities:
         raise ValidationError({"read_only": "A viewer can only hold read-only tokens."})
     if not (name or "").strip():
         raise ValidationError({"name": "Name must not be blank."})
@@ -99,8 +98,13 @@ def token_authenticate(raw: str) -> ApiToken | None:
 
 @transaction.atomic
 def token_revoke(*, actor: User, token: ApiToken) -> None:
+    """Revoke ``token`` (a no-op when it is revoked already).
+
+    Its holder always may, even after leaving the team: a leaked secret must stay revocable by
+    the person who knows it leaked. Anyone else needs ``MANAGE_TOKENS`` in the token's team.
+    """
     if token.user_id != actor.pk:
-        require_role(actor=actor, team=token.team, roles=(Role.ADMIN,))
+        require(actor, token.team, TeamCapability.MANAGE_TOKENS)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from workbench import selectors
 from workbench.models import System
+from workbench.permissions import TeamCapability
 
 
 def system_for_read(request: HttpRequest, slug: str) -> System:
@@ -17,8 +18,7 @@ def system_for_read(request: HttpRequest, slug: str) -> System:
 def system_for_write(request: HttpRequest, slug: str) -> System:
     """A visible system the user may edit: 404 when invisible, 403 when visible but read-only."""
     system = selectors.system_get(user=request.user, slug=slug)
-    if not selectors.user_can_edit(user=request.user, team=system.team):
-        raise PermissionDenied("Your role in this team is read-only.")
+    system.capabilities.require(TeamCapability.EDIT_MODEL, "Your role in this team is read-only.")
     return system
 
 

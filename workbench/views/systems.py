@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from threats.selectors_risk import dashboard_by_team, dashboard_risk, risk_summary, top_risks
 from workbench import selectors
-from workbench.choices import EDIT_ROLES
 from workbench.forms import SystemForm
 from workbench.models import Team
+from workbench.permissions import TeamCapability
 from workbench.services.systems import system_create, system_delete, system_update
 from workbench.views import tables
 from workbench.views.helpers import add_service_errors, system_for_write
@@ -30,7 +30,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """
     teams = selectors.team_list(user=request.user)
     rows = dashboard_risk(systems=list(selectors.system_list(user=request.user)))
-    can_create = Team.objects.with_role(request.user, tuple(EDIT_ROLES)).exists()
+    can_create = Team.objects.with_capability(request.user, TeamCapability.EDIT_MODEL).exists()
     context = {
         "teams": teams,
         "groups": dashboard_by_team(rows),
@@ -51,7 +51,8 @@ class NewSystemForm(SystemForm):
 @require_http_methods(["GET", "POST"])
 def system_new(request: HttpRequest) -> HttpResponse:
     form = NewSystemForm(request.POST if request.method == "POST" else None)
-    form.fields["team"].queryset = Team.objects.with_role(request.user, tuple(EDIT_ROLES))  # type: ignore[attr-defined]
+    teams = Team.objects.with_capability(request.user, TeamCapability.EDIT_MODEL)
+    form.fields["team"].queryset = teams  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         team = data.pop("team")
@@ -75,7 +76,7 @@ def system_detail(request: HttpRequest, slug: str) -> HttpResponse:
     only that table back, so paging a 1,500-flow table never re-renders or reloads the rest.
     """
     system = selectors.system_with_counts(user=request.user, slug=slug)
-    can_edit = selectors.user_can_edit(user=request.user, team=system.team)
+    can_edit = TeamCapability.EDIT_MODEL in system.capabilities
     target = request.headers.get("HX-Target", "") if request.headers.get("HX-Request") == "true" else ""
     if target in tables.TABLE_KINDS:
         table = tables.element_table(system=system, kind=target, params=request.GET)

@@ -22,8 +22,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from workbench.choices import Role
 from workbench.models import ApiToken, Team
+from workbench.permissions import TeamCapability
 from workbench.services.tokens import token_issue, token_revoke
 from workbench.views.helpers import add_service_errors
 
@@ -53,8 +53,8 @@ class TokenForm(forms.Form):
 
 def _visible_tokens(request: HttpRequest) -> QuerySet[ApiToken]:
     """The user's own tokens, and every token in a team the user administers."""
-    admin_teams = Team.objects.with_role(request.user, (Role.ADMIN,)).values("pk")
-    return ApiToken.objects.filter(Q(user_id=request.user.pk) | Q(team__in=admin_teams))
+    managed = Team.objects.with_capability(request.user, TeamCapability.MANAGE_TOKENS).values("pk")
+    return ApiToken.objects.filter(Q(user_id=request.user.pk) | Q(team__in=managed))
 
 
 def _page(request: HttpRequest, form: TokenForm, *, secret: str = "", status: int = 200) -> HttpResponse:

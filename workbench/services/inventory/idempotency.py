@@ -59,7 +59,7 @@ def remember(
     **extra: Any,
 ) -> InventorySync:
     """Store the answer given for ``key`` (and, for a queued sync, its body and Job)."""
-    assert actor.pk is not None  # require_role ran: an authenticated member
+    assert actor.pk is not None  # the EDIT_MODEL check ran: an authenticated member
     if status_for is None:
         raise TypeError("Storing an answer needs status_for, the caller's status of each outcome code.")
     # Keys expire after KEY_TTL; dropping the system's expired rows here keeps the table small

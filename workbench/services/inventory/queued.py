@@ -14,7 +14,8 @@ from django.db import transaction
 
 from workbench.choices import JobKind
 from workbench.models import InventorySync, Job, System
-from workbench.services.common import Actor, require_role
+from workbench.permissions import TeamCapability, require
+from workbench.services.common import Actor
 from workbench.services.inventory.envelope import Envelope
 from workbench.services.inventory.errors import SyncError
 from workbench.services.inventory.idempotency import remember, replay
@@ -45,7 +46,7 @@ def inventory_sync_enqueue(
     def attempt() -> SyncResult | SyncError:
         with transaction.atomic():
             System.objects.select_for_update(no_key=True).only("id").get(pk=system.pk)
-            require_role(actor=actor, team=system.team)
+            require(actor, system.team, TeamCapability.EDIT_MODEL)
             if idempotency_key:
                 replayed = replay(system=system, actor=actor, key=idempotency_key, body_sha256=body_sha256)
                 if replayed is not None:

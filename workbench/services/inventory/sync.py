@@ -32,8 +32,9 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from workbench.models import Asset, DataFlow, Job, System
+from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
-from workbench.services.common import Actor, bump_version, require_role
+from workbench.services.common import Actor, bump_version
 from workbench.services.inventory.answers import audit_summary, invalid_items, result_body
 from workbench.services.inventory.envelope import Envelope, read_envelope
 from workbench.services.inventory.errors import SyncError, WouldExceedLimits
@@ -95,7 +96,7 @@ def inventory_sync(
             # Dry runs only read: they take no lock and queue behind no sync.
             rows = rows if envelope.dry_run else rows.select_for_update(no_key=True)
             system.version = rows.values_list("version", flat=True).get()
-            require_role(actor=actor, team=system.team)
+            require(actor, system.team, TeamCapability.EDIT_MODEL)
             if key:
                 replayed = replay(system=system, actor=actor, key=key, body_sha256=body_sha256)
                 if replayed is not None:
