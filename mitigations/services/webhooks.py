@@ -10,7 +10,6 @@ default, where Celery runs tasks in the caller) it goes to ``workbench.backgroun
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 from typing import Any
 
@@ -19,14 +18,12 @@ from django.db import transaction
 
 from mitigations import webhook_targets, webhooks
 from mitigations.models import TeamWebhook, WebhookDelivery
-from workbench import background
+from workbench.background import enqueue, problem
 from workbench.choices import JobKind, JobStatus, Role
 from workbench.models import Team
 from workbench.services.audit import audit_record
 from workbench.services.common import Actor, require_role
 from workbench.services.jobs import job_create, job_fail, job_finish, job_start
-
-logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4  # the first try and three retries
 BACKOFF_SECONDS = 5  # 5 s, 10 s, 20 s between attempts (plus jitter from the task)
@@ -104,10 +101,10 @@ def webhook_enqueue(*, team_id: int, payload: dict[str, Any]) -> WebhookDelivery
     """Record a delivery (Job + signed body) for an active webhook and queue its task.
 
     Called after the event committed. A broker failure fails the Job at once (visible to the
-    team) instead of leaving it queued forever.
+    team) instead of leaving it queued forever. No broker (the embedded mode): Celery would run
+    the task right here, inside the request (a receiver that answers in 20 s would hold the
+    request 20 s), so it goes to a background thread instead (``off_thread``).
     """
-    from mitigations.tasks import deliver_webhook
-
     hook = TeamWebhook.objects.filter(team_id=team_id, active=True).first()
     if hook is None:
         return None
@@ -117,20 +114,17 @@ def webhook_enqueue(*, team_id: int, payload: dict[str, Any]) -> WebhookDelivery
         delivery = WebhookDelivery.objects.create(
             team_id=team_id, job=job, url=hook.url, event=str(payload.get("event", "")), body=body
         )
-    try:
-        if deliver_webhook.app.conf.task_always_eager:
-            # No broker: Celery would run the task right here, inside the request (a receiver
-            # that answers in 20 s would hold the request 20 s). Hand it to a background thread.
-            queued = background.submit(deliver_webhook.apply, kwargs={"delivery_id": delivery.pk})
-        else:
-            deliver_webhook.delay(delivery_id=delivery.pk)
-            queued = True
-        problem = "" if queued else "the background queue is full"
-    except Exception as exc:  # noqa: BLE001 - never raised into the request
-        logger.exception("could not queue webhook delivery %s", delivery.pk)
-        problem = f"{type(exc).__name__}: {exc}"
-    if problem:
-        _fail(delivery, "could not queue the delivery", f"Could not queue the delivery: {problem}")
+
+    def not_queued(exc: Exception) -> None:
+        _fail(delivery, "could not queue the delivery", f"Could not queue the delivery: {problem(exc)}")
+
+    enqueue(
+        "mitigations.deliver_webhook",
+        {"delivery_id": delivery.pk},
+        about=f"webhook delivery {delivery.pk}",
+        on_failure=not_queued,
+        off_thread=True,
+    )
     return delivery
 
 

@@ -87,7 +87,7 @@ def test_a_full_queue_fails_the_delivery_instead_of_running_it_in_the_request(
     monkeypatch,
     django_capture_on_commit_callbacks,
 ):
-    monkeypatch.setattr(background, "submit", lambda *args, **kwargs: False)
+    monkeypatch.setattr(background.pool, "submit", lambda *args, **kwargs: False)
     with Receiver() as receiver:
         webhook_configure(actor=owner, team=team_a, url=receiver.url)
         plan = propose()

@@ -295,6 +295,26 @@ def test_an_invalid_large_payload_fails_its_job_with_the_item_errors(
     assert not Asset.objects.filter(system=system, source="cmdb").exists()
 
 
+def test_a_broker_outage_fails_the_accepted_job_instead_of_losing_it(
+    editor, system, small_inline_limit, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from workbench.tasks import inventory_sync_job
+
+    def broker_down(**kwargs: Any) -> None:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(inventory_sync_job, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_sync(login(editor), system, inventory(6))
+
+    assert response.status_code == 202, "the request that was accepted still answers"
+    job = Job.objects.get(pk=response.json()["job"]["id"])
+    assert (job.status, job.error) == (JobStatus.FAILED, "Could not queue the sync (ConnectionError); send it again.")
+    assert bytes(InventorySync.objects.get(job=job).payload) == b""  # nothing left for a worker to pick up
+    assert "could not enqueue inventory sync" in caplog.text
+    assert not Asset.objects.filter(system=system, source="cmdb").exists()
+
+
 def test_the_limit_is_five_thousand_items(editor, system):
     client = login(editor)
     payload = inventory(2500, flows_per_asset=1, dry_run=True)  # 2,500 + 2,500 = 5,000 items

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +25,10 @@ from threats.models import SystemRisk
 from threats.services.claims import claim_version, release_claim
 from threats.services.findings import findings_apply
 from threats.services.risk import compute_system_risk, prepare_new_finding, write_risk
+from workbench.background import enqueue_recompute
 from workbench.choices import JobKind, JobStatus
 from workbench.models import Job, System
 from workbench.services.jobs import job_create, job_fail, job_finish, job_start
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,20 +84,6 @@ def system_recompute(*, system_id: int, token: str | None = None) -> RecomputeOu
     if System.objects.filter(pk=system.pk, version__gt=version).exists():
         enqueue_recompute(system.pk)
     return RecomputeOutcome("computed", version, job.pk, details)
-
-
-def enqueue_recompute(system_id: int) -> None:
-    """Queue a recompute (after commit); a broker failure is logged, never raised into the request.
-
-    The version stamp on the system is the outbox: the sweep finds systems whose results lag
-    behind, so a lost message delays results but loses nothing.
-    """
-    from threats.tasks import recompute_system
-
-    try:
-        recompute_system.delay(system_id=system_id)
-    except Exception:  # noqa: BLE001 - any broker error must not fail the user's write
-        logger.exception("could not enqueue recompute for system %s; the sweep will retry", system_id)
 
 
 def stale_system_ids(*, limit: int = 500) -> list[int]:
