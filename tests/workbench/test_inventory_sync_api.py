@@ -16,7 +16,6 @@ from tests.factories import MembershipFactory, UserFactory
 from tests.workbench.inventory_sync_support import asset, bulk_batches, inventory, post_sync, sync_url
 from workbench.choices import JobKind, JobStatus, Role
 from workbench.models import Asset, DataFlow, InventorySync, Job, System
-from workbench.services import common
 from workbench.services.tokens import token_issue
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +27,8 @@ def _reset_anonymous_throttle() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_recompute(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Jobs run their on-commit callbacks here; the recompute they schedule is another test's subject.
-    monkeypatch.setattr(common, "system_changed_hooks", [])
+def _no_recompute(held_changes: list[int]) -> None:
+    """Jobs run their on-commit callbacks here; the recompute they schedule is another test's subject."""
 
 
 def login(persona: Any) -> APIClient:
