@@ -18,12 +18,11 @@ from django.db import transaction
 
 from mitigations import webhook_targets, webhooks
 from mitigations.models import TeamWebhook, WebhookDelivery
-from workbench.background import enqueue, problem
+from workbench.background import JobRun, enqueue, problem
 from workbench.choices import JobKind, JobStatus, Role
 from workbench.models import Team
 from workbench.services.audit import audit_record
 from workbench.services.common import Actor, require_role
-from workbench.services.jobs import job_create, job_fail, job_finish, job_start
 
 MAX_ATTEMPTS = 4  # the first try and three retries
 BACKOFF_SECONDS = 5  # 5 s, 10 s, 20 s between attempts (plus jitter from the task)
@@ -109,7 +108,7 @@ def webhook_enqueue(*, team_id: int, payload: dict[str, Any]) -> WebhookDelivery
     if hook is None:
         return None
     with transaction.atomic():
-        job = job_create(team=hook.team, kind=JobKind.WEBHOOK)
+        job = JobRun.create(team=hook.team, kind=JobKind.WEBHOOK).job
         body = json.dumps({"delivery": job.pk, **payload}, sort_keys=True, separators=(",", ":"))
         delivery = WebhookDelivery.objects.create(
             team_id=team_id, job=job, url=hook.url, event=str(payload.get("event", "")), body=body
@@ -131,7 +130,7 @@ def webhook_enqueue(*, team_id: int, payload: dict[str, Any]) -> WebhookDelivery
 def _fail(delivery: WebhookDelivery, reason: str, error: str) -> None:
     delivery.last_error = reason
     delivery.save(update_fields=["attempts", "last_status", "last_error"])
-    job_fail(job=delivery.job, error=error)
+    JobRun(delivery.job).fail(error)
 
 
 def webhook_attempt(*, delivery_id: int, task_id: str = "") -> str:
@@ -143,8 +142,9 @@ def webhook_attempt(*, delivery_id: int, task_id: str = "") -> str:
     if delivery is None or delivery.job.is_terminal:
         return "done"
     job = delivery.job
-    if job.status == JobStatus.QUEUED:
-        job_start(job=job, task_id=task_id)
+    run = JobRun(job)
+    if run.queued:  # the first attempt; a retry continues the same running Job
+        run.start(task_id=task_id)
     hook = TeamWebhook.objects.filter(team_id=delivery.team_id).first()
     if hook is None or not hook.active:
         _fail(delivery, "webhook removed or disabled", "The webhook was removed or disabled before delivery.")
@@ -160,15 +160,14 @@ def webhook_attempt(*, delivery_id: int, task_id: str = "") -> str:
         delivery.save(update_fields=["attempts", "last_status", "last_error"])
         if delivery.attempts < MAX_ATTEMPTS and not exc.permanent:
             return "retry"
-        job_fail(
-            job=job, error=f"Gave up after {delivery.attempts} attempt{'s' if delivery.attempts > 1 else ''}: {exc}"
+        run.fail(
+            f"Gave up after {delivery.attempts} attempt{'s' if delivery.attempts > 1 else ''}: {exc}",
+            result={"attempts": delivery.attempts, "last_status": exc.status},
         )
-        job.result = {"attempts": delivery.attempts, "last_status": exc.status}
-        job.save(update_fields=["result"])
         return "failed"
     delivery.last_status, delivery.last_error = outcome.status, ""
     delivery.save(update_fields=["attempts", "last_status", "last_error"])
-    job_finish(job=job, result={"attempts": delivery.attempts, "status": outcome.status, "event": delivery.event})
+    run.finish({"attempts": delivery.attempts, "status": outcome.status, "event": delivery.event})
     return "delivered"
 
 

@@ -92,9 +92,13 @@ class JobRun:
             fields.append("result")
         job.save(update_fields=fields)
 
+    def crashed(self, exc: BaseException) -> None:
+        """Failed by an exception: the error says "Type: message" (the caller re-raises it)."""
+        self.fail(f"{type(exc).__name__}: {exc}")
+
     @contextmanager
     def running(self, *, task_id: str = "") -> Iterator[JobRun]:
-        """Start the Job; an exception leaving the block fails it ("Type: message") and propagates.
+        """Start the Job; an exception leaving the block fails it (``crashed``) and propagates.
 
         Propagates so the task's retry policy and the worker's log still see it.
         """
@@ -102,5 +106,5 @@ class JobRun:
         try:
             yield self
         except Exception as exc:
-            self.fail(f"{type(exc).__name__}: {exc}")
+            self.crashed(exc)
             raise

@@ -11,7 +11,7 @@ from functools import partial
 
 from django.db import transaction
 
-from workbench.background import enqueue_on_commit
+from workbench.background import JobRun, enqueue_on_commit
 from workbench.choices import JobKind
 from workbench.models import InventorySync, Job, System
 from workbench.services.common import Actor, require_role
@@ -19,7 +19,6 @@ from workbench.services.inventory.envelope import Envelope
 from workbench.services.inventory.errors import SyncError
 from workbench.services.inventory.idempotency import remember, replay
 from workbench.services.inventory.outcome import StatusFor, SyncResult, with_retries
-from workbench.services.jobs import job_create, job_fail
 from workbench.services.packed import pack_bytes
 
 
@@ -47,7 +46,7 @@ def inventory_sync_enqueue(
                 replayed = replay(system=system, actor=actor, key=idempotency_key, body_sha256=body_sha256)
                 if replayed is not None:
                     return replayed
-            job = job_create(team=system.team, kind=JobKind.SYNC, system=system, system_version=system.version)
+            job = JobRun.create(team=system.team, kind=JobKind.SYNC, system=system, system_version=system.version).job
             accepted = SyncResult(
                 {
                     "source": envelope.source,
@@ -86,5 +85,5 @@ def inventory_sync_enqueue(
 
 def _not_queued(sync_id: int, job: Job, exc: Exception) -> None:
     """A broker outage ends in a failed Job the client can see and send again, not a lost one."""
-    job_fail(job=job, error=f"Could not queue the sync ({type(exc).__name__}); send it again.")
+    JobRun(job).fail(f"Could not queue the sync ({type(exc).__name__}); send it again.")
     InventorySync.objects.filter(pk=sync_id).update(payload=b"")
