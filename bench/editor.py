@@ -88,19 +88,21 @@ ARGS = [
 
 def _prepare(*, with_risk: bool) -> str:
     from tests.factories import MembershipFactory, TeamFactory, UserFactory
+    from workbench.background import hold_system_changes
     from workbench.choices import Role
     from workbench.models import DataFlow
-    from workbench.services import common
     from workbench.services.synthetic import system_generate
 
     call_command("migrate", verbosity=0)
-    common.system_changed_hooks[:] = []  # the figure is the editor, not a 500-asset recompute
     team = TeamFactory(name="Bench", slug="bench")
     user = UserFactory(username="bench")
     user.set_password(PASSWORD)
     user.save()
     MembershipFactory(team=team, user=user, role=Role.EDITOR)
-    system = system_generate(actor=user, team=team, name="Big platform", assets=ASSETS, flows_per_asset=FLOWS_PER_ASSET)
+    with hold_system_changes():  # the figure is the editor, not a 500-asset recompute
+        system = system_generate(
+            actor=user, team=team, name="Big platform", assets=ASSETS, flows_per_asset=FLOWS_PER_ASSET
+        )
     assert DataFlow.objects.filter(system=system).count() >= 1400
     if with_risk:
         from threats.services.library import library_seed

@@ -24,8 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +41,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+
+from workbench.background import hold_system_changes  # noqa: E402 - edits without their after-commit recompute
 
 SIZES = tuple(int(s) for s in os.environ.get("BENCH_SIZES", "100,1000,5000").split(","))
 EDITS = 20
@@ -89,24 +89,11 @@ def _after_one_edit(system_id: int, user: object) -> float:
     system = System.objects.get(pk=system_id)
     asset = Asset.objects.filter(system=system, kind="inference_endpoint").order_by("pk").first()
     assert asset is not None
-    with _no_hooks():
+    with hold_system_changes():
         asset_save(
             actor=user, system=system, asset=asset, authentication="sso" if asset.authentication != "sso" else "none"
         )
     return _recompute(system_id, stale=False)
-
-
-@contextmanager
-def _no_hooks() -> Iterator[None]:
-    """Edits without their after-commit recompute, so the timed run is the one that sees them."""
-    from workbench.services.common import system_changed_hooks
-
-    saved = list(system_changed_hooks)
-    system_changed_hooks.clear()
-    try:
-        yield
-    finally:
-        system_changed_hooks.extend(saved)
 
 
 def _read_floor(system_id: int) -> float:
@@ -193,7 +180,7 @@ def _one_size(size: int) -> dict[str, object]:
     _prepare_database()
     user = get_user_model().objects.create_user("bench", password="bench-password-123")  # noqa: S106
     team = team_create(name="Bench", creator=user)
-    with _no_hooks():
+    with hold_system_changes():
         system = system_generate(actor=user, team=team, name=f"Generated {size}", assets=size, seed=size)
     rss_before = _rss_mb()
     first = _recompute(system.pk, stale=False)
@@ -251,7 +238,7 @@ def main() -> None:
 
         user = get_user_model().objects.create_user("bench", password="bench-password-123")  # noqa: S106
         team = team_create(name="Bench", creator=user)
-        with _no_hooks():
+        with hold_system_changes():
             system = system_generate(actor=user, team=team, name="Generated 1000", assets=1000, seed=1000)
         _recompute(system.pk, stale=False)
         edit = _edit_to_fresh(system.pk, user)

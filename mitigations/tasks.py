@@ -37,7 +37,10 @@ def deliver_webhook(self: Any, *, delivery_id: int) -> dict[str, Any]:
 def send_notification_email(*, subject: str, body: str, recipients: list[str]) -> dict[str, Any]:
     """Send one plain-text notification through Django's email backend (console by default).
 
-    Idempotency: none needed beyond "at most a duplicate email" (no acks_late).
+    Idempotency: at most a duplicate email. Like every task it is acknowledged late (the setting
+    CELERY_TASK_ACKS_LATE gives every task ``acks_late=True``): a worker that dies after sending
+    and before acknowledging gets the message redelivered and the email goes out again, which is
+    accepted; losing it is what late acknowledgement avoids.
     """
     sent = send_mail(clean_subject(subject), body, None, recipients, fail_silently=True)
     return {"sent": sent, "recipients": len(recipients)}

@@ -251,3 +251,17 @@ def _form_data(kind: str, world: SimpleNamespace, **overrides: Any) -> dict[str,
 def form_data() -> Callable[..., dict[str, Any]]:
     """``form_data(kind, elements, **overrides)``: kind is "system", "zones", "assets", "flows" or "attackers"."""
     return _form_data
+
+
+@pytest.fixture
+def held_changes() -> Iterator[list[int]]:
+    """Committed changes queue no recompute and retire no plans while the test runs; the list
+    gets the id of each system whose change committed (``workbench.background.hold_system_changes``).
+
+    For tests of a write whose after-commit recompute is another test's subject, and for those
+    that count what a write would have scheduled.
+    """
+    from workbench.background import hold_system_changes
+
+    with hold_system_changes() as held:
+        yield held

@@ -61,6 +61,7 @@ def test_the_tree_keeps_every_contract() -> None:
     [
         ("threats/engine/probe.py", "import django.db\n", "The risk engine is pure"),
         ("threats/engine/probe.py", "from threats.models import Finding\n", "The risk engine is pure"),
+        ("threats/services/probe.py", "from threats.tasks import recompute_system\n", "Services never import tasks"),
     ],
 )
 def test_a_planted_violation_is_reported(tmp_path: Path, planted: str, source: str, contract: str) -> None:

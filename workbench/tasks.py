@@ -7,12 +7,12 @@ from typing import Any
 from celery import shared_task
 
 from workbench.api.inventory_status import sync_status
+from workbench.background import JobRun
 from workbench.choices import JobKind
 from workbench.models import Job, Team
 from workbench.services.audit import team_verify_audit
 from workbench.services.audit_anchor import audit_anchor_write
 from workbench.services.inventory import inventory_sync_run
-from workbench.services.jobs import job_create, job_fail, job_finish, job_start
 
 
 @shared_task(name="workbench.verify_audit_chain", bind=True, soft_time_limit=300, time_limit=330)
@@ -26,9 +26,8 @@ def verify_audit_chain(self: Any, *, team_id: int, job_id: int | None = None) ->
     if team is None:
         return {"status": "gone"}
     job = Job.objects.filter(pk=job_id, team=team).first() if job_id else None
-    if job is None:
-        job = job_create(team=team, kind=JobKind.AUDIT_VERIFY)
-    job_start(job=job, task_id=self.request.id or "")
+    run = JobRun(job) if job is not None else JobRun.create(team=team, kind=JobKind.AUDIT_VERIFY)
+    run.start(task_id=self.request.id or "")
     report = team_verify_audit(team=team)
     result = {
         "ok": report.ok,
@@ -37,12 +36,10 @@ def verify_audit_chain(self: Any, *, team_id: int, job_id: int | None = None) ->
         "reason": report.reason,
     }
     if report.ok:
-        job_finish(job=job, result=result)
+        run.finish(result)
     else:
-        job_fail(job=job, error=f"Audit chain broken at event #{report.broken_sequence}: {report.reason}")
-        job.result = result
-        job.save(update_fields=["result"])
-    return {"job_id": job.pk, **result}
+        run.fail(f"Audit chain broken at event #{report.broken_sequence}: {report.reason}", result=result)
+    return {"job_id": run.job.pk, **result}
 
 
 @shared_task(name="workbench.anchor_audit_chains", soft_time_limit=300, time_limit=330)

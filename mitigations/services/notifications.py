@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mitigations import workflow
+from workbench.background import enqueue
 from workbench.models import Membership
 from workbench.permissions import TeamCapability, roles_with
 
@@ -149,13 +150,13 @@ def _after_commit(team_id: int, payload: dict[str, Any], recipients: list[str], 
 def dispatch(team_id: int, payload: dict[str, Any], recipients: list[str], subject: str, body: str) -> None:
     """Hand a committed event to the email and webhook tasks; log, never raise."""
     from mitigations.services.webhooks import webhook_enqueue
-    from mitigations.tasks import send_notification_email
 
     if recipients:
-        try:
-            send_notification_email.delay(subject=subject, body=body, recipients=recipients)
-        except Exception:  # noqa: BLE001 - a broker or mail failure must not reach the request
-            logger.exception("could not queue the notification email %r", subject)
+        enqueue(
+            "mitigations.send_notification_email",
+            {"subject": subject, "body": body, "recipients": recipients},
+            about=f"the notification email {subject!r}",
+        )
     try:
         webhook_enqueue(team_id=team_id, payload=payload)
     except Exception:  # noqa: BLE001 - same: the event is committed whatever happens here

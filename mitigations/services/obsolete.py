@@ -9,7 +9,7 @@ it must never widen to the whole system. It ends in the terminal ``obsolete`` st
 audit event by the system and a note to its proposer and owner; a new plan is proposed for
 whatever replaced the assets.
 
-This runs after every committed change of a system (``system_changed_hooks``, see apps.py) in
+This runs after every committed change of a system (``workbench.background.changes``) in
 its own transaction. It does not bump the version: a plan that covers nothing already counted
 for nothing in the risk views, so the numbers are unchanged.
 """
@@ -89,7 +89,7 @@ def _retire(plan_id: int) -> bool:
 
 
 def on_system_changed(system_id: int) -> None:
-    """The ``system_changed_hooks`` entry: runs after the change committed, so it logs and never
+    """What ``workbench.background.changes`` calls after a change committed, so it logs and never
     raises (the request that changed the system has already succeeded)."""
     try:
         plans_retire_obsolete(system_id=system_id)

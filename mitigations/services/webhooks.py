@@ -10,7 +10,6 @@ default, where Celery runs tasks in the caller) it goes to ``workbench.backgroun
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 from typing import Any
 
@@ -19,15 +18,12 @@ from django.db import transaction
 
 from mitigations import webhook_targets, webhooks
 from mitigations.models import TeamWebhook, WebhookDelivery
-from workbench import background
+from workbench.background import JobRun, enqueue, problem
 from workbench.choices import JobKind, JobStatus
 from workbench.models import Team
 from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
 from workbench.services.common import Actor
-from workbench.services.jobs import job_create, job_fail, job_finish, job_start
-
-logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4  # the first try and three retries
 BACKOFF_SECONDS = 5  # 5 s, 10 s, 20 s between attempts (plus jitter from the task)
@@ -105,40 +101,37 @@ def webhook_enqueue(*, team_id: int, payload: dict[str, Any]) -> WebhookDelivery
     """Record a delivery (Job + signed body) for an active webhook and queue its task.
 
     Called after the event committed. A broker failure fails the Job at once (visible to the
-    team) instead of leaving it queued forever.
+    team) instead of leaving it queued forever. No broker (the embedded mode): Celery would run
+    the task right here, inside the request (a receiver that answers in 20 s would hold the
+    request 20 s), so it goes to a background thread instead (``off_thread``).
     """
-    from mitigations.tasks import deliver_webhook
-
     hook = TeamWebhook.objects.filter(team_id=team_id, active=True).first()
     if hook is None:
         return None
     with transaction.atomic():
-        job = job_create(team=hook.team, kind=JobKind.WEBHOOK)
+        job = JobRun.create(team=hook.team, kind=JobKind.WEBHOOK).job
         body = json.dumps({"delivery": job.pk, **payload}, sort_keys=True, separators=(",", ":"))
         delivery = WebhookDelivery.objects.create(
             team_id=team_id, job=job, url=hook.url, event=str(payload.get("event", "")), body=body
         )
-    try:
-        if deliver_webhook.app.conf.task_always_eager:
-            # No broker: Celery would run the task right here, inside the request (a receiver
-            # that answers in 20 s would hold the request 20 s). Hand it to a background thread.
-            queued = background.submit(deliver_webhook.apply, kwargs={"delivery_id": delivery.pk})
-        else:
-            deliver_webhook.delay(delivery_id=delivery.pk)
-            queued = True
-        problem = "" if queued else "the background queue is full"
-    except Exception as exc:  # noqa: BLE001 - never raised into the request
-        logger.exception("could not queue webhook delivery %s", delivery.pk)
-        problem = f"{type(exc).__name__}: {exc}"
-    if problem:
-        _fail(delivery, "could not queue the delivery", f"Could not queue the delivery: {problem}")
+
+    def not_queued(exc: Exception) -> None:
+        _fail(delivery, "could not queue the delivery", f"Could not queue the delivery: {problem(exc)}")
+
+    enqueue(
+        "mitigations.deliver_webhook",
+        {"delivery_id": delivery.pk},
+        about=f"webhook delivery {delivery.pk}",
+        on_failure=not_queued,
+        off_thread=True,
+    )
     return delivery
 
 
 def _fail(delivery: WebhookDelivery, reason: str, error: str) -> None:
     delivery.last_error = reason
     delivery.save(update_fields=["attempts", "last_status", "last_error"])
-    job_fail(job=delivery.job, error=error)
+    JobRun(delivery.job).fail(error)
 
 
 def webhook_attempt(*, delivery_id: int, task_id: str = "") -> str:
@@ -150,8 +143,9 @@ def webhook_attempt(*, delivery_id: int, task_id: str = "") -> str:
     if delivery is None or delivery.job.is_terminal:
         return "done"
     job = delivery.job
-    if job.status == JobStatus.QUEUED:
-        job_start(job=job, task_id=task_id)
+    run = JobRun(job)
+    if run.queued:  # the first attempt; a retry continues the same running Job
+        run.start(task_id=task_id)
     hook = TeamWebhook.objects.filter(team_id=delivery.team_id).first()
     if hook is None or not hook.active:
         _fail(delivery, "webhook removed or disabled", "The webhook was removed or disabled before delivery.")
@@ -167,15 +161,14 @@ def webhook_attempt(*, delivery_id: int, task_id: str = "") -> str:
         delivery.save(update_fields=["attempts", "last_status", "last_error"])
         if delivery.attempts < MAX_ATTEMPTS and not exc.permanent:
             return "retry"
-        job_fail(
-            job=job, error=f"Gave up after {delivery.attempts} attempt{'s' if delivery.attempts > 1 else ''}: {exc}"
+        run.fail(
+            f"Gave up after {delivery.attempts} attempt{'s' if delivery.attempts > 1 else ''}: {exc}",
+            result={"attempts": delivery.attempts, "last_status": exc.status},
         )
-        job.result = {"attempts": delivery.attempts, "last_status": exc.status}
-        job.save(update_fields=["result"])
         return "failed"
     delivery.last_status, delivery.last_error = outcome.status, ""
     delivery.save(update_fields=["attempts", "last_status", "last_error"])
-    job_finish(job=job, result={"attempts": delivery.attempts, "status": outcome.status, "event": delivery.event})
+    run.finish({"attempts": delivery.attempts, "status": outcome.status, "event": delivery.event})
     return "delivered"
 
 

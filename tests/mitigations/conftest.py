@@ -229,4 +229,4 @@ def inline_background(monkeypatch: pytest.MonkeyPatch) -> None:
         fn(*args, **kwargs)
         return True
 
-    monkeypatch.setattr(background, "submit", run_now)
+    monkeypatch.setattr(background.pool, "submit", run_now)  # the one pool, however it is reached

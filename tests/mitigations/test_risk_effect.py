@@ -90,14 +90,13 @@ def test_a_rejected_or_withdrawn_plan_counts_nowhere(request, priced, propose, p
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_transition_bumps_the_version_and_schedules_a_recompute(priced, plan_in, monkeypatch):
-    from workbench.services import common
+def test_every_transition_bumps_the_version_and_schedules_a_recompute(priced, plan_in):
+    from workbench.background import hold_system_changes
 
-    called: list[int] = []
-    monkeypatch.setattr(common, "system_changed_hooks", [called.append])
     version = System.objects.get(pk=priced.pk).version
 
-    plan_in(workflow.VERIFIED)  # propose, approve, implement, verify: four committed transactions
+    with hold_system_changes() as called:
+        plan_in(workflow.VERIFIED)  # propose, approve, implement, verify: four committed transactions
 
     assert System.objects.get(pk=priced.pk).version == version + 4
     assert called == [priced.pk] * 4

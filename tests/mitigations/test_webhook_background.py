@@ -17,9 +17,9 @@ from mitigations.services.transitions import plan_transition
 from mitigations.services.webhooks import webhook_configure
 from tests.mitigations.receivers import Banner, Receiver
 from workbench import background
+from workbench.background import hold_system_changes
 from workbench.choices import JobKind, JobStatus
 from workbench.models import Job
-from workbench.services import common
 
 SECRET = "SECRET-INTERNAL-47b1"
 
@@ -30,9 +30,8 @@ def test_a_proposal_answers_at_once_while_a_slow_receiver_takes_5_seconds(
 ):
     """The embedded default (tasks in-process, no broker): the delivery runs on a background
     thread and reaches the receiver after its 5 s; the page request does not wait for it."""
-    monkeypatch.setattr(common, "system_changed_hooks", [])  # time the webhook, not the recompute
     monkeypatch.setattr(webhooks, "TIMEOUT_SECONDS", 10.0)
-    with Receiver(delay=5.0) as receiver:
+    with hold_system_changes(), Receiver(delay=5.0) as receiver:  # time the webhook, not the recompute
         webhook_configure(actor=owner, team=team_a, url=receiver.url)
         client = client_as("editor")
         started = time.monotonic()
@@ -87,7 +86,7 @@ def test_a_full_queue_fails_the_delivery_instead_of_running_it_in_the_request(
     monkeypatch,
     django_capture_on_commit_callbacks,
 ):
-    monkeypatch.setattr(background, "submit", lambda *args, **kwargs: False)
+    monkeypatch.setattr(background.pool, "submit", lambda *args, **kwargs: False)
     with Receiver() as receiver:
         webhook_configure(actor=owner, team=team_a, url=receiver.url)
         plan = propose()

@@ -22,7 +22,6 @@ from tests.workbench.inventory_sync_support import (
 )
 from workbench.choices import JobStatus
 from workbench.models import Asset, AuditEvent, DataFlow, InventorySync, Job, System
-from workbench.services import common
 from workbench.services.inventory import write as write_module
 from workbench.tasks import inventory_sync_job
 
@@ -36,11 +35,9 @@ def api(api_client: Any, editor: Any) -> Any:
 
 
 @pytest.fixture
-def recomputes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """System ids whose change hooks ran (the recompute enqueue), in place of the real hook."""
-    calls: list[int] = []
-    monkeypatch.setattr(common, "system_changed_hooks", [calls.append])
-    return calls
+def recomputes(held_changes: list[int]) -> list[int]:
+    """System ids whose committed changes would have queued a recompute (held, not queued)."""
+    return held_changes
 
 
 def version(system: System) -> int:

@@ -16,7 +16,6 @@ from tests.factories import MembershipFactory, UserFactory
 from tests.workbench.inventory_sync_support import asset, bulk_batches, inventory, post_sync, sync_url
 from workbench.choices import JobKind, JobStatus, Role
 from workbench.models import Asset, DataFlow, InventorySync, Job, System
-from workbench.services import common
 from workbench.services.tokens import token_issue
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +27,8 @@ def _reset_anonymous_throttle() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_recompute(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Jobs run their on-commit callbacks here; the recompute they schedule is another test's subject.
-    monkeypatch.setattr(common, "system_changed_hooks", [])
+def _no_recompute(held_changes: list[int]) -> None:
+    """Jobs run their on-commit callbacks here; the recompute they schedule is another test's subject."""
 
 
 def login(persona: Any) -> APIClient:
@@ -292,6 +290,26 @@ def test_an_invalid_large_payload_fails_its_job_with_the_item_errors(
     assert job.error == "1 invalid item; nothing was written."
     assert job.result["status_code"] == 422
     assert job.result["errors"]["assets"][0]["index"] == 4
+    assert not Asset.objects.filter(system=system, source="cmdb").exists()
+
+
+def test_a_broker_outage_fails_the_accepted_job_instead_of_losing_it(
+    editor, system, small_inline_limit, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from workbench.tasks import inventory_sync_job
+
+    def broker_down(**kwargs: Any) -> None:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(inventory_sync_job, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_sync(login(editor), system, inventory(6))
+
+    assert response.status_code == 202, "the request that was accepted still answers"
+    job = Job.objects.get(pk=response.json()["job"]["id"])
+    assert (job.status, job.error) == (JobStatus.FAILED, "Could not queue the sync (ConnectionError); send it again.")
+    assert bytes(InventorySync.objects.get(job=job).payload) == b""  # nothing left for a worker to pick up
+    assert "could not enqueue inventory sync" in caplog.text
     assert not Asset.objects.filter(system=system, source="cmdb").exists()
 
 

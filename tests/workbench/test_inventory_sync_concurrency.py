@@ -22,7 +22,6 @@ from tests.service_plugin import require_service
 from tests.workbench.inventory_sync_support import asset, flow, post_sync
 from workbench.choices import Role
 from workbench.models import Asset, AuditEvent, DataFlow, System
-from workbench.services import common
 from workbench.services.audit import team_verify_audit
 from workbench.services.systems import system_create
 from workbench.services.teams import team_create
@@ -32,10 +31,9 @@ CLIENTS = 20
 
 
 @pytest.fixture
-def world(transactional_db: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+def world(transactional_db: Any, held_changes: list[int]) -> Any:
     require_service("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql")
-    hooks: list[int] = []
-    monkeypatch.setattr(common, "system_changed_hooks", [hooks.append])
+    hooks = held_changes  # the systems whose changes committed, each once per transaction
     owner = UserFactory(username="sync-owner")
     team = team_create(name="Sync team", creator=owner)
     editor = UserFactory(username="sync-editor")

@@ -13,15 +13,14 @@ from tests.factories import MembershipFactory, UserFactory
 from tests.workbench.inventory_sync_support import inventory, post_sync
 from workbench.choices import Role
 from workbench.models import DataFlow, InventorySync
-from workbench.services import common
 from workbench.services.systems import system_create
 from workbench.services.teams import team_create
 
 pytestmark = pytest.mark.celery_worker
 
 
-def test_a_large_sync_is_processed_by_the_worker(celery_worker: Any, settings: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(common, "system_changed_hooks", [])  # the recompute has its own worker tests
+def test_a_large_sync_is_processed_by_the_worker(celery_worker: Any, settings: Any, held_changes: list[int]) -> None:
+    # held_changes: the recompute has its own worker tests
     settings.INVENTORY_SYNC_INLINE_ITEMS = 10
     owner = UserFactory(username="worker-sync-owner")
     team = team_create(name="Worker sync team", creator=owner)

@@ -7,9 +7,9 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 
+from workbench.background import JobRun
 from workbench.choices import JobKind, JobStatus
 from workbench.models import AuditEvent, Job
-from workbench.services.jobs import job_create
 from workbench.services.systems import system_create
 from workbench.services.teams import team_create
 from workbench.tasks import verify_audit_chain
@@ -34,7 +34,7 @@ def team_with_history(transactional_db: object):
 
 
 def test_worker_verifies_an_intact_chain(celery_worker: object, team_with_history) -> None:
-    job = job_create(team=team_with_history, kind=JobKind.AUDIT_VERIFY)
+    job = JobRun.create(team=team_with_history, kind=JobKind.AUDIT_VERIFY).job
     verify_audit_chain.delay(team_id=team_with_history.pk, job_id=job.pk)
     job = _wait_for(job)
     assert job.status == JobStatus.SUCCEEDED
@@ -45,7 +45,7 @@ def test_worker_verifies_an_intact_chain(celery_worker: object, team_with_histor
 
 def test_worker_reports_a_tampered_chain(celery_worker: object, team_with_history) -> None:
     AuditEvent.objects.filter(team=team_with_history, sequence=2).update(object_repr="forged")
-    job = job_create(team=team_with_history, kind=JobKind.AUDIT_VERIFY)
+    job = JobRun.create(team=team_with_history, kind=JobKind.AUDIT_VERIFY).job
     verify_audit_chain.delay(team_id=team_with_history.pk, job_id=job.pk)
     job = _wait_for(job)
     assert job.status == JobStatus.FAILED

@@ -18,7 +18,6 @@ Results are derived data, like risk: no audit event and no version bump.
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 import uuid
@@ -43,11 +42,9 @@ from threats.render import RenderError, graph_size, labelled_layout_flags, layou
 from threats.services.library import installed_library
 from threats.services.risk import plan_controls
 from threats.services.snapshot import attackers_snapshot, system_snapshot
+from workbench.background import JobRun, enqueue
 from workbench.choices import JobKind, JobStatus
 from workbench.models import Job, System
-from workbench.services.jobs import job_create, job_fail, job_finish, job_start
-
-logger = logging.getLogger(__name__)
 
 # Caps and budgets; settings may override each. The DFD cap is half the builder's 2,000: 1,000
 # nodes already render in seconds (bench/render.py) and more is unreadable anyway.
@@ -103,24 +100,18 @@ def system_render_diagrams(*, system_id: int, version: int, token: str | None = 
         return RenderOutcome("stale", version)
     if _shown(system, version):
         return RenderOutcome("fresh", version)
-    job = Job.objects.filter(system=system, kind=JobKind.RENDER, task_id=token[:64], status=JobStatus.RUNNING).first()
-    if job is None:
-        job = job_create(team=system.team, kind=JobKind.RENDER, system=system, system_version=version)
-    job_start(job=job, task_id=token)
-    try:
+    run = JobRun.resumed_or_new(system=system, kind=JobKind.RENDER, version=version, token=token)
+    with run.running(task_id=token):
         details = _draw_and_store(system, version, started)
-    except Exception as exc:
-        job_fail(job=job, error=f"{type(exc).__name__}: {exc}")
-        raise
     if details is None:
-        job_finish(job=job, result={"stale": True, "version": version})
-        return RenderOutcome("stale", version, job.pk)
+        run.finish({"stale": True, "version": version})
+        return RenderOutcome("stale", version, run.job.pk)
     errors = [f"{kind}: {d['error']}" for kind, d in details["diagrams"].items() if d["state"] == DiagramState.FAILED]
     if errors:
-        job_fail(job=job, error="; ".join(errors))
+        run.fail("; ".join(errors))
     else:
-        job_finish(job=job, result=details)
-    return RenderOutcome("rendered", version, job.pk, details)
+        run.finish(details)
+    return RenderOutcome("rendered", version, run.job.pk, details)
 
 
 def _shown(system: System, version: int) -> bool:
@@ -274,14 +265,11 @@ def diagram_png(*, diagram: SystemDiagram) -> bytes:
 def enqueue_render(system_id: int, version: int) -> None:
     """Queue a render of ``version``; a broker failure is logged, never raised into the caller
     (the recompute that chains it has already succeeded, and the sweep re-enqueues)."""
-    from threats.tasks import render_diagrams
-
-    try:
-        render_diagrams.delay(system_id=system_id, version=version)
-    except Exception:  # noqa: BLE001 - any broker error must not fail the recompute
-        logger.exception(
-            "could not enqueue the diagram render of system %s v%s; the sweep will retry", system_id, version
-        )
+    enqueue(
+        "threats.render_diagrams",
+        {"system_id": system_id, "version": version},
+        about=f"the diagram render of system {system_id} v{version}; the sweep will retry",
+    )
 
 
 def stale_render_targets(*, limit: int = 200) -> list[tuple[int, int]]:

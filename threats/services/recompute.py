@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +25,9 @@ from threats.models import SystemRisk
 from threats.services.claims import claim_version, release_claim
 from threats.services.findings import findings_apply
 from threats.services.risk import compute_system_risk, prepare_new_finding, write_risk
-from workbench.choices import JobKind, JobStatus
-from workbench.models import Job, System
-from workbench.services.jobs import job_create, job_fail, job_finish, job_start
-
-logger = logging.getLogger(__name__)
+from workbench.background import JobRun, enqueue_recompute
+from workbench.choices import JobKind
+from workbench.models import System
 
 
 @dataclass(frozen=True)
@@ -54,19 +51,15 @@ def system_recompute(*, system_id: int, token: str | None = None) -> RecomputeOu
     if not claim_version(system_id=system.pk, version=version, token=token):
         return RecomputeOutcome("claimed_elsewhere", version)
     # A redelivered message (its worker died) carries the same task id: finish that run's Job.
-    job = Job.objects.filter(
-        system=system, kind=JobKind.RECOMPUTE, task_id=token[:64], status=JobStatus.RUNNING
-    ).first()
-    if job is None:
-        job = job_create(team=system.team, kind=JobKind.RECOMPUTE, system=system, system_version=version)
-    job_start(job=job, task_id=token)
+    run = JobRun.resumed_or_new(system=system, kind=JobKind.RECOMPUTE, version=version, token=token)
+    run.start(task_id=token)
     try:
         computed = compute_system_risk(system=system)
         with transaction.atomic():
             locked = SystemRisk.objects.select_for_update().get(system=system)
             if locked.computed_version >= version:
-                job_finish(job=job, result={"superseded": True, "version": version})
-                return RecomputeOutcome("superseded", version, job.pk)
+                run.finish({"superseded": True, "version": version})
+                return RecomputeOutcome("superseded", version, run.job.pk)
             report, findings = findings_apply(
                 system=system,
                 matches=computed.matches,
@@ -78,28 +71,14 @@ def system_recompute(*, system_id: int, token: str | None = None) -> RecomputeOu
             details.update(
                 created=report.created, closed=report.closed, reopened=report.reopened, open_findings=report.open_total
             )
-            job_finish(job=job, result={"version": version, **details})
+            run.finish({"version": version, **details})
     except Exception as exc:
-        release_claim(system_id=system.pk, token=token)
-        job_fail(job=job, error=f"{type(exc).__name__}: {exc}")
+        release_claim(system_id=system.pk, token=token)  # first: the claim is freed even if the Job write fails
+        run.crashed(exc)
         raise
     if System.objects.filter(pk=system.pk, version__gt=version).exists():
         enqueue_recompute(system.pk)
-    return RecomputeOutcome("computed", version, job.pk, details)
-
-
-def enqueue_recompute(system_id: int) -> None:
-    """Queue a recompute (after commit); a broker failure is logged, never raised into the request.
-
-    The version stamp on the system is the outbox: the sweep finds systems whose results lag
-    behind, so a lost message delays results but loses nothing.
-    """
-    from threats.tasks import recompute_system
-
-    try:
-        recompute_system.delay(system_id=system_id)
-    except Exception:  # noqa: BLE001 - any broker error must not fail the user's write
-        logger.exception("could not enqueue recompute for system %s; the sweep will retry", system_id)
+    return RecomputeOutcome("computed", version, run.job.pk, details)
 
 
 def stale_system_ids(*, limit: int = 500) -> list[int]:

@@ -17,17 +17,13 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
 
+from workbench.background import system_changed
 from workbench.models import System
 from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
 
 Actor = AbstractBaseUser | AnonymousUser
 M = TypeVar("M", bound=models.Model)
-
-# Called after commit with a system id whenever a system's model changed. The risk pipeline
-# registers its enqueue function here (DESIGN.md §6); the list keeps this module free of
-# imports from the threats app.
-system_changed_hooks: list[Callable[[int], None]] = []
 
 
 def _plain(value: Any) -> Any:
@@ -73,30 +69,13 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> t
 
 
 def bump_version(system: System) -> int:
-    """Increase the system's version in the caller's transaction and schedule the hooks."""
+    """Increase the system's version in the caller's transaction; after it commits the recompute
+    is queued and obsolete plans are retired, once per system per transaction
+    (``workbench.background.changes``)."""
     System.objects.filter(pk=system.pk).update(version=F("version") + 1)
     system.version = System.objects.values_list("version", flat=True).get(pk=system.pk)
-    _schedule_hooks(system.pk)
+    system_changed(system.pk)
     return system.version
-
-
-def _schedule_hooks(system_id: int) -> None:
-    """Run the change hooks once per system per transaction, after it commits.
-
-    A burst of writes in one transaction (a demo load, an inventory sync) thus enqueues one
-    recompute, not one per row. The callback is tagged so later writes can see it is pending.
-    """
-    connection = transaction.get_connection()
-    pending = (getattr(entry[1], "workbench_system_id", None) for entry in connection.run_on_commit)
-    if connection.in_atomic_block and system_id in pending:
-        return
-
-    def run() -> None:
-        for hook in system_changed_hooks:
-            hook(system_id)
-
-    run.workbench_system_id = system_id  # type: ignore[attr-defined]
-    transaction.on_commit(run)
 
 
 def apply_fields(instance: models.Model, fields: Mapping[str, Any], allowed: Iterable[str]) -> None:

@@ -6,12 +6,12 @@ with an Idempotency-Key a retry replays the same acceptance (same Job) instead o
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from typing import Any
+from functools import partial
 
 from django.db import transaction
 
+from workbench.background import JobRun, enqueue_on_commit
 from workbench.choices import JobKind
 from workbench.models import InventorySync, Job, System
 from workbench.permissions import TeamCapability, require
@@ -20,10 +20,7 @@ from workbench.services.inventory.envelope import Envelope
 from workbench.services.inventory.errors import SyncError
 from workbench.services.inventory.idempotency import remember, replay
 from workbench.services.inventory.outcome import StatusFor, SyncResult, with_retries
-from workbench.services.jobs import job_create, job_fail
 from workbench.services.packed import pack_bytes
-
-logger = logging.getLogger(__name__)
 
 
 def inventory_sync_enqueue(
@@ -41,7 +38,6 @@ def inventory_sync_enqueue(
 
     With an Idempotency-Key a retry replays the same acceptance (same Job) instead of queueing twice.
     """
-    from workbench.tasks import inventory_sync_job
 
     def attempt() -> SyncResult | SyncError:
         with transaction.atomic():
@@ -51,7 +47,7 @@ def inventory_sync_enqueue(
                 replayed = replay(system=system, actor=actor, key=idempotency_key, body_sha256=body_sha256)
                 if replayed is not None:
                     return replayed
-            job = job_create(team=system.team, kind=JobKind.SYNC, system=system, system_version=system.version)
+            job = JobRun.create(team=system.team, kind=JobKind.SYNC, system=system, system_version=system.version).job
             accepted = SyncResult(
                 {
                     "source": envelope.source,
@@ -74,7 +70,12 @@ def inventory_sync_enqueue(
                 payload=pack_bytes(raw_body),
                 job=job,
             )
-            transaction.on_commit(lambda: _queue(inventory_sync_job, row.pk, job))
+            enqueue_on_commit(
+                "workbench.inventory_sync",
+                {"sync_id": row.pk},
+                about=f"inventory sync {row.pk}",
+                on_failure=partial(_not_queued, row.pk, job),
+            )
             return accepted
 
     outcome = with_retries(attempt)
@@ -83,10 +84,7 @@ def inventory_sync_enqueue(
     return outcome
 
 
-def _queue(task: Any, sync_id: int, job: Job) -> None:
-    try:
-        task.delay(sync_id=sync_id)
-    except Exception as exc:  # noqa: BLE001 - a broker outage must end in a failed Job, not a lost one
-        logger.exception("could not queue inventory sync %s", sync_id)
-        job_fail(job=job, error=f"Could not queue the sync ({type(exc).__name__}); send it again.")
-        InventorySync.objects.filter(pk=sync_id).update(payload=b"")
+def _not_queued(sync_id: int, job: Job, exc: Exception) -> None:
+    """A broker outage ends in a failed Job the client can see and send again, not a lost one."""
+    JobRun(job).fail(f"Could not queue the sync ({type(exc).__name__}); send it again.")
+    InventorySync.objects.filter(pk=sync_id).update(payload=b"")

@@ -13,11 +13,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
+from workbench.background import JobRun
 from workbench.models import InventorySync, Job
 from workbench.services.inventory.errors import SyncError
 from workbench.services.inventory.outcome import SYNCED, StatusFor, collector_paused
 from workbench.services.inventory.sync import inventory_sync
-from workbench.services.jobs import job_fail, job_finish, job_start
 from workbench.services.packed import pack, unpack_bytes
 
 # The per-item lists of an answer: kept compressed on the InventorySync row, not in Job.result.
@@ -37,24 +37,22 @@ def inventory_sync_run(*, sync_id: int, status_for: StatusFor, task_id: str = ""
     job = row.job
     if job.is_terminal:
         return {"status": "done", "job_id": job.pk}
+    run = JobRun(job)
     if not row.payload:
-        job_fail(job=job, error="The queued body is no longer stored; send the sync again.")
+        run.fail("The queued body is no longer stored; send the sync again.")
         return {"status": "gone", "job_id": job.pk}
-    job_start(job=job, task_id=task_id)
     code: str
     body: dict[str, Any]
-    try:
-        with collector_paused():
-            payload = json.loads(unpack_bytes(row.payload).decode("utf-8"))
-        result = inventory_sync(actor=row.actor, system=row.system, payload=payload)
-        code, body = result.code, result.body
-    except SyncError as exc:
-        code, body = exc.code, exc.body()
-    except PermissionDenied as exc:
-        code, body = PERMISSION_DENIED, {"detail": str(exc), "code": PERMISSION_DENIED}
-    except Exception as exc:
-        job_fail(job=job, error=f"{type(exc).__name__}: {exc}")
-        raise
+    with run.running(task_id=task_id):  # a refusal is an answer; anything else fails the Job
+        try:
+            with collector_paused():
+                payload = json.loads(unpack_bytes(row.payload).decode("utf-8"))
+            result = inventory_sync(actor=row.actor, system=row.system, payload=payload)
+            code, body = result.code, result.body
+        except SyncError as exc:
+            code, body = exc.code, exc.body()
+        except PermissionDenied as exc:
+            code, body = PERMISSION_DENIED, {"detail": str(exc), "code": PERMISSION_DENIED}
     status_code = status_for(code)
     full = {"status_code": status_code, **body}
     with collector_paused():
@@ -62,10 +60,9 @@ def inventory_sync_run(*, sync_id: int, status_for: StatusFor, task_id: str = ""
     InventorySync.objects.filter(pk=row.pk).update(payload=b"", answer=packed)
     summary = {key: value for key, value in full.items() if key not in ITEM_LISTS}
     if code == SYNCED:
-        job_finish(job=job, result=summary)
+        run.finish(summary)
     else:
-        job_fail(job=job, error=str(body.get("detail", "The sync was refused.")))
-        Job.objects.filter(pk=job.pk).update(result=summary)
+        run.fail(str(body.get("detail", "The sync was refused.")), result=summary)
     return {"status": "finished", "job_id": job.pk, "status_code": status_code}
 
 

@@ -3,8 +3,8 @@
 Only for the embedded default, where there is no broker and Celery runs a task in the caller
 (``task_always_eager``). A webhook delivery handed to Celery there would hold the request for
 as long as the receiver takes (issue 13.3: 20 s for one slow receiver), so it comes here
-instead and the request answers at once. With a broker (production) the Celery worker does the
-work and this module is unused.
+instead (``enqueue(..., off_thread=True)``) and the request answers at once. With a broker
+(production) the Celery worker does the work and this module is unused.
 
 Bounded on purpose: two daemon threads and a queue of 100 jobs; when the queue is full
 ``submit`` refuses (False) and the caller records the failure, instead of memory growing
