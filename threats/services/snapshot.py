@@ -9,6 +9,7 @@ from threats.engine.attackers import AttackerData
 from threats.engine.snapshot import AssetData, FlowData, Money, SystemSnapshot, ZoneData
 from workbench.choices import CopyMode
 from workbench.models import Asset, AssetCopy, AttackerProfile, DataFlow, System, TrustZone
+from workbench.models.elements import ASSET_PROPERTIES
 
 _ASSET_COLUMNS = (
     "id",
@@ -16,22 +17,7 @@ _ASSET_COLUMNS = (
     "kind",
     "zone_id",
     "hosted_on_id",
-    "internet_facing",
-    "authentication",
-    "mfa",
-    "encrypted_at_rest",
-    "rate_limited",
-    "rate_limit_per_minute",
-    "output_granularity",
-    "model_class",
-    "logging",
-    "monitored",
-    "third_party",
-    "runs_untrusted_code",
-    "prompt_cache_shared",
-    "streaming",
-    "instances",
-    "personnel",
+    *ASSET_PROPERTIES,
     "criticality",
     "size_gb",
     "tags",

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from workbench.choices import CopyMode
 from workbench.models import Asset, AttackerProfile, DataFlow, System, Team, TrustZone
-from workbench.services.elements import ASSET_FIELDS, ASSET_RELATIONS
+from workbench.services.elements import ASSET_FIELDS, ASSET_RELATIONS, FLOW_FIELDS
 
 
 class ReadOnlyModelSerializer(serializers.ModelSerializer):
@@ -76,23 +76,7 @@ class DataFlowSerializer(ReadOnlyModelSerializer):
 
     class Meta:
         model = DataFlow
-        fields = [
-            "id",
-            "name",
-            "source",
-            "target",
-            "protocol",
-            "authenticated",
-            "encrypted",
-            "bidirectional",
-            "initiator",
-            "carries",
-            "crosses_zones",
-            "description",
-            "origin",
-            "external_id",
-            "updated_at",
-        ]
+        fields = ["id", *FLOW_FIELDS, "carries", "crosses_zones", "updated_at"]
 
     def get_crosses_zones(self, flow: DataFlow) -> bool:
         return flow.source.zone_id != flow.target.zone_id

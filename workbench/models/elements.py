@@ -42,6 +42,26 @@ from workbench.validators import validate_plain_name
 NAME_MAX = 120
 MONEY = {"max_digits": 18, "decimal_places": 2, "validators": [MinValueValidator(Decimal(0))]}
 OPTIONAL_MONEY = {**MONEY, "null": True, "blank": True}
+# An asset's security properties, as the risk engine reads them (``AssetData``) and as services,
+# forms and the API write them: one list, so a new property cannot reach one and miss another.
+ASSET_PROPERTIES = (
+    "internet_facing",
+    "authentication",
+    "mfa",
+    "encrypted_at_rest",
+    "rate_limited",
+    "rate_limit_per_minute",
+    "output_granularity",
+    "model_class",
+    "logging",
+    "monitored",
+    "third_party",
+    "runs_untrusted_code",
+    "prompt_cache_shared",
+    "streaming",
+    "instances",
+    "personnel",
+)
 
 
 def validate_tags(value: Any) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
+from workbench.models.elements import ASSET_PROPERTIES
 from workbench.services.common import Actor, delete_element, save_element
 from workbench.services.copies import copies_held_by, relations_for
 from workbench.services.limits import check_room
@@ -35,22 +36,7 @@ ASSET_FIELDS = (
     "compute_cost_min",
     "compute_cost_likely",
     "compute_cost_max",
-    "internet_facing",
-    "authentication",
-    "mfa",
-    "encrypted_at_rest",
-    "rate_limited",
-    "rate_limit_per_minute",
-    "output_granularity",
-    "model_class",
-    "logging",
-    "monitored",
-    "third_party",
-    "runs_untrusted_code",
-    "prompt_cache_shared",
-    "streaming",
-    "instances",
-    "personnel",
+    *ASSET_PROPERTIES,
     "size_gb",
     "tags",
     "source",
