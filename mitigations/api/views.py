@@ -1,7 +1,8 @@
 """API v1 views of the mitigations app: thin adapters that validate, call one service, serialize.
 
-Scoping: every view starts from ``system_get`` (visible systems, and only the token's team for a
-token), so another team's system, plan or acceptance is a 404. Roles are checked by the services
+Scoping: every view starts from ``get_system`` (``workbench.api.base.SystemScopedMixin``, the
+same as the modelling API: visible systems, and only the token's team for a token), so another
+team's system, plan or acceptance is a 404. Roles are checked by the services
 (403); a transition the workflow does not allow from the current state is a 409 that names it.
 No view catches a service exception: ``workbench.api.errors`` maps them all, one shape everywhere.
 """
@@ -40,29 +41,14 @@ from mitigations.models import AcceptanceStatus, MitigationPlan, PlanStatus, Ris
 from mitigations.services.acceptances import acceptance_create, acceptance_revoke
 from mitigations.services.plans import plan_comment, plan_create, plan_delete, plan_update
 from mitigations.services.transitions import plan_transition
-from workbench.api.permissions import token_team_id
-from workbench.models import AuditEvent, System
-from workbench.selectors import system_get
+from workbench.api.base import SystemScopedMixin
+from workbench.models import AuditEvent
 
 CONFLICT = OpenApiResponse(ConflictSerializer, description="Not allowed from the current state (named in `status`).")
 
 
 def transition_doc(summary: str, request: type[TransitionSerializer] = TransitionSerializer) -> Any:
     return extend_schema(summary=summary, request=request, responses={200: PlanSerializer, 409: CONFLICT})
-
-
-class SystemScopedMixin:
-    # get_system(): the URL's system if the caller (and their token's team) may see it, else 404.
-
-    def get_system(self) -> System:
-        view: Any = self
-        cached = getattr(view, "_system", None)
-        if cached is None:
-            request = view.request
-            cached = view._system = system_get(
-                user=request.user, slug=str(view.kwargs["slug"]), team_id=token_team_id(request)
-            )
-        return cached
 
 
 @extend_schema_view(
