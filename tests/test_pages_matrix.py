@@ -85,11 +85,7 @@ def form(allowed: tuple[str, ...], **kw: Any) -> Rule:
     return Rule(allowed, shows_form=True, **kw)
 
 
-# Read pages whose views take any method: a POST renders the page like a GET (nothing is written).
-def read_page(rule: Rule = READ, **kw: Any) -> Page:
-    return Page(get=rule, post=rule, **kw)
-
-
+# Read pages take GET (and HEAD) only: a POST is a 405 (require_safe / require_GET), never the page.
 def get_only(rule: Rule = READ, **kw: Any) -> Page:
     return Page(get=rule, post=NO_SUCH_METHOD, **kw)
 
@@ -138,7 +134,7 @@ COMMENTERS = ("owner", "editor", "risk_owner")
 
 PAGES: dict[str, Page | tuple[Page, ...]] = {
     # workbench: the dashboard, tokens, systems and their elements.
-    "workbench:dashboard": read_page(ANY_USER, kwargs=lambda w: {}),
+    "workbench:dashboard": get_only(ANY_USER, kwargs=lambda w: {}),
     "workbench:tokens": Page(
         get=ANY_USER,
         # Another team is not a choice: the outsider's form is a 400. A read token is every member's right.
@@ -153,7 +149,7 @@ PAGES: dict[str, Page | tuple[Page, ...]] = {
         post=write(EDIT, lambda w: {**system_form(w), "team": w.system.team.pk}, denied=400, outsider=400),
         kwargs=lambda w: {},
     ),
-    "workbench:system_detail": read_page(),
+    "workbench:system_detail": get_only(),
     "workbench:activity": get_only(),
     "workbench:system_edit": Page(form(EDIT), write(EDIT, system_form)),
     "workbench:system_delete": Page(form(EDIT), write(EDIT)),
@@ -161,18 +157,18 @@ PAGES: dict[str, Page | tuple[Page, ...]] = {
     "workbench:element_edit": element_pages("edit"),
     "workbench:element_delete": element_pages("delete"),
     # threats: the library (global), findings and their comments, risk, advice, diagrams.
-    "threats:threat_list": read_page(ANY_USER, kwargs=lambda w: {}),
-    "threats:threat_detail": read_page(ANY_USER, kwargs=lambda w: {"code": w.library_code("T-EXTRACT-API")}),
-    "threats:control_list": read_page(ANY_USER, kwargs=lambda w: {}),
-    "threats:control_detail": read_page(ANY_USER, kwargs=lambda w: {"code": w.library_code("M-RATE-QUOTA")}),
-    "threats:finding_list": read_page(),
+    "threats:threat_list": get_only(ANY_USER, kwargs=lambda w: {}),
+    "threats:threat_detail": get_only(ANY_USER, kwargs=lambda w: {"code": w.library_code("T-EXTRACT-API")}),
+    "threats:control_list": get_only(ANY_USER, kwargs=lambda w: {}),
+    "threats:control_detail": get_only(ANY_USER, kwargs=lambda w: {"code": w.library_code("M-RATE-QUOTA")}),
+    "threats:finding_list": get_only(),
     "threats:finding_detail": get_only(kwargs=on_finding),
     "threats:finding_comment": post_only(write(COMMENTERS, lambda w: {"body": "Matrix"}), kwargs=on_finding),
     # A comment by pete: its author or the team admin removes it.
     "threats:finding_comment_delete": post_only(
         write(("owner",)), kwargs=lambda w: {**on_finding(w), "comment_id": w.finding_comment.pk}
     ),
-    "threats:risk_panel": read_page(),
+    "threats:risk_panel": get_only(),
     "threats:advice": get_only(),
     "threats:advice_summary": get_only(),
     "threats:diagrams_panel": get_only(),
@@ -184,16 +180,16 @@ PAGES: dict[str, Page | tuple[Page, ...]] = {
         for ext in ("svg", "png")
     },
     # mitigations: the inbox, plans and their workflow, acceptances, the audit trail, the webhook.
-    "mitigations:inbox": read_page(ANY_USER, kwargs=lambda w: {}),
+    "mitigations:inbox": get_only(ANY_USER, kwargs=lambda w: {}),
     # Only the team admin configures the webhook; "remove" needs no reachable endpoint.
     "mitigations:webhook_edit": Page(
         form(("owner",)), write(("owner",), lambda w: {"remove": "1"}), kwargs=lambda w: {"team_slug": "acme"}
     ),
-    "mitigations:plan_list": read_page(),
+    "mitigations:plan_list": get_only(),
     "mitigations:plan_new": Page(
         form(EDIT), write(EDIT, lambda w: {"control": "M-RATE-QUOTA", "findings": [w.findings[0].pk]})
     ),
-    "mitigations:plan_detail": read_page(kwargs=on_plan("proposed")),
+    "mitigations:plan_detail": get_only(kwargs=on_plan("proposed")),
     "mitigations:plan_edit": Page(
         form(EDIT),
         write(EDIT, lambda w: {"description": "Matrix", "cost_one_off": "1", "cost_yearly": "1"}),
@@ -208,7 +204,7 @@ PAGES: dict[str, Page | tuple[Page, ...]] = {
         plan_action("verify", "implemented", APPROVERS, evidence_links="https://wiki.example.test/x"),
         plan_action("withdraw", "proposed", EDIT),
     ),
-    "mitigations:acceptance_list": read_page(),
+    "mitigations:acceptance_list": get_only(),
     "mitigations:acceptance_new": Page(
         form(APPROVERS),
         write(APPROVERS, lambda w: {"justification": "Matrix, reviewed.", "expires_on": in_a_month().isoformat()}),
@@ -218,7 +214,7 @@ PAGES: dict[str, Page | tuple[Page, ...]] = {
         write(APPROVERS, lambda w: {"reason": "matrix"}),
         kwargs=lambda w: {"slug": w.system.slug, "pk": w.acceptance.pk},
     ),
-    "mitigations:audit_list": read_page(),
+    "mitigations:audit_list": get_only(),
 }
 
 

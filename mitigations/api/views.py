@@ -1,8 +1,10 @@
 """API v1 views of the mitigations app: thin adapters that validate, call one service, serialize.
 
-Scoping: every view starts from ``system_get`` (visible systems, and only the token's team for a
-token), so another team's system, plan or acceptance is a 404. Roles are checked by the services
+Scoping: every view starts from ``get_system`` (``workbench.api.base.SystemScopedMixin``, the
+same as the modelling API: visible systems, and only the token's team for a token), so another
+team's system, plan or acceptance is a 404. Roles are checked by the services
 (403); a transition the workflow does not allow from the current state is a 409 that names it.
+No view catches a service exception: ``workbench.api.errors`` maps them all, one shape everywhere.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -40,40 +41,14 @@ from mitigations.models import AcceptanceStatus, MitigationPlan, PlanStatus, Ris
 from mitigations.services.acceptances import acceptance_create, acceptance_revoke
 from mitigations.services.plans import plan_comment, plan_create, plan_delete, plan_update
 from mitigations.services.transitions import plan_transition
-from workbench.api.permissions import token_team_id
-from workbench.models import AuditEvent, System
-from workbench.selectors import system_get
+from workbench.api.base import SystemScopedMixin
+from workbench.models import AuditEvent
 
 CONFLICT = OpenApiResponse(ConflictSerializer, description="Not allowed from the current state (named in `status`).")
 
 
-def conflict(exc: workflow.InvalidTransition) -> Response:
-    body: dict[str, Any] = {"detail": str(exc), "code": "invalid_transition", "status": exc.current}
-    if isinstance(exc, workflow.StaleRevision):
-        body.update(code="stale_revision", revision=exc.revision, content_hash=exc.content_hash)
-    return Response(body, status=status.HTTP_409_CONFLICT)
-
-
 def transition_doc(summary: str, request: type[TransitionSerializer] = TransitionSerializer) -> Any:
     return extend_schema(summary=summary, request=request, responses={200: PlanSerializer, 409: CONFLICT})
-
-
-def service_error(exc: DjangoValidationError) -> ValidationError:
-    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
-
-
-class SystemScopedMixin:
-    # get_system(): the URL's system if the caller (and their token's team) may see it, else 404.
-
-    def get_system(self) -> System:
-        view: Any = self
-        cached = getattr(view, "_system", None)
-        if cached is None:
-            request = view.request
-            cached = view._system = system_get(
-                user=request.user, slug=str(view.kwargs["slug"]), team_id=token_team_id(request)
-            )
-        return cached
 
 
 @extend_schema_view(
@@ -123,10 +98,7 @@ class PlanViewSet(SystemScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
         system = self.get_system()
         data = PlanInputSerializer(data=request.data, context={"system": system})
         data.is_valid(raise_exception=True)
-        try:
-            plan = plan_create(actor=request.user, system=system, **data.validated_data)
-        except DjangoValidationError as exc:
-            raise service_error(exc) from exc
+        plan = plan_create(actor=request.user, system=system, **data.validated_data)
         return self._out(plan, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -138,31 +110,18 @@ class PlanViewSet(SystemScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
         plan = self._plan()
         data = PlanUpdateSerializer(data=request.data, context={"system": plan.system}, partial=True)
         data.is_valid(raise_exception=True)
-        try:
-            plan = plan_update(actor=request.user, plan=plan, **data.validated_data)
-        except workflow.InvalidTransition as exc:
-            return conflict(exc)
-        except DjangoValidationError as exc:
-            raise service_error(exc) from exc
+        plan = plan_update(actor=request.user, plan=plan, **data.validated_data)
         return self._out(plan)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        try:
-            plan_delete(actor=request.user, plan=self._plan())
-        except workflow.InvalidTransition as exc:
-            return conflict(exc)
+        plan_delete(actor=request.user, plan=self._plan())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _transition(self, request: Request, name: str) -> Response:
         plan = self._plan()
         data = (DecisionSerializer if name in workflow.DECISIONS else TransitionSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            plan = plan_transition(actor=request.user, plan=plan, action=name, **data.validated_data)
-        except workflow.InvalidTransition as exc:
-            return conflict(exc)
-        except DjangoValidationError as exc:
-            raise service_error(exc) from exc
+        plan = plan_transition(actor=request.user, plan=plan, action=name, **data.validated_data)
         return self._out(plan)
 
     @transition_doc("Approve the revision you reviewed (risk owner or admin; never an author)", DecisionSerializer)
@@ -203,10 +162,7 @@ class PlanViewSet(SystemScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
             return Response(CommentSerializer(plan.comments.all(), many=True).data)
         data = CommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            comment = plan_comment(actor=request.user, plan=plan, body=data.validated_data["body"])
-        except DjangoValidationError as exc:
-            raise service_error(exc) from exc
+        comment = plan_comment(actor=request.user, plan=plan, body=data.validated_data["body"])
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -236,12 +192,7 @@ class AcceptanceViewSet(SystemScopedMixin, mixins.ListModelMixin, mixins.Retriev
         system = self.get_system()
         data = AcceptanceInputSerializer(data=request.data, context={"system": system})
         data.is_valid(raise_exception=True)
-        try:
-            acceptance = acceptance_create(actor=request.user, **data.validated_data)
-        except workflow.InvalidTransition as exc:
-            return conflict(exc)
-        except DjangoValidationError as exc:
-            raise service_error(exc) from exc
+        acceptance = acceptance_create(actor=request.user, **data.validated_data)
         return Response(AcceptanceSerializer(acceptance).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -254,12 +205,7 @@ class AcceptanceViewSet(SystemScopedMixin, mixins.ListModelMixin, mixins.Retriev
         acceptance = selectors.acceptance_get(system=self.get_system(), pk=int(self.kwargs["pk"]))
         data = RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            acceptance = acceptance_revoke(actor=request.user, acceptance=acceptance, **data.validated_data)
-        except workflow.InvalidTransition as exc:
-            return conflict(exc)
-        except DjangoValidationError as exc:
-            raise service_error(exc) from exc
+        acceptance = acceptance_revoke(actor=request.user, acceptance=acceptance, **data.validated_data)
         return Response(AcceptanceSerializer(acceptance).data)
 
 

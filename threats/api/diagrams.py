@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from threats.selectors_diagrams import attack_paths_payload
-from threats.views_diagrams import svg_response
+from threats.views.diagrams import svg_response
 from workbench.api.permissions import token_team_id
 from workbench.selectors import system_get
 

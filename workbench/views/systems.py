@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from threats.selectors_risk import dashboard_by_team, dashboard_risk, risk_summary, top_risks
 from workbench import selectors
@@ -22,6 +22,7 @@ from workbench.views.helpers import add_service_errors, system_for_write
 
 
 @login_required
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The user's teams' systems with their risk against the appetite, over-appetite ones first.
 
@@ -69,6 +70,7 @@ def system_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def system_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The system page: header, diagram editor, risk, diagrams, activity and paged element tables.
 

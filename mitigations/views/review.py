@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mitigations import selectors, workflow
 from mitigations.forms import AcceptanceForm, AuditFilterForm, RevokeForm, WebhookForm
@@ -25,6 +25,7 @@ from workbench.views.helpers import add_service_errors
 
 
 @login_required
+@require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
     """Proposed plans awaiting a decision in the teams where the user approves, with their effect."""
     plans = selectors.inbox(user=request.user)
@@ -49,6 +50,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def acceptance_list(request: HttpRequest, slug: str) -> HttpResponse:
     system = system_get(user=request.user, slug=slug)
     status = request.GET.get("status", "")
@@ -109,6 +111,7 @@ def acceptance_end(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def audit_list(request: HttpRequest, slug: str) -> HttpResponse:
     """Who did what in this system, newest first; filter by actor, action and day range."""
     system = system_get(user=request.user, slug=slug)

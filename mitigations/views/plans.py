@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mitigations import selectors, workflow
 from mitigations.forms import CommentForm, PlanEditForm, PlanForm, TransitionForm
@@ -34,6 +34,7 @@ def _editable_system(request: HttpRequest, slug: str) -> System:
 
 
 @login_required
+@require_safe
 def plan_list(request: HttpRequest, slug: str) -> HttpResponse:
     system = system_get(user=request.user, slug=slug)
     status = request.GET.get("status", "")
@@ -102,6 +103,7 @@ def _detail_context(request: HttpRequest, plan: MitigationPlan, **extra: Any) ->
 
 
 @login_required
+@require_safe
 def plan_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     system = system_get(user=request.user, slug=slug)
     plan = selectors.plan_get(system=system, pk=pk)

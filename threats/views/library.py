@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
 
 from mitigations.models import Control, ThreatControl
 from threats import selectors
@@ -31,6 +32,7 @@ def _param(request: HttpRequest, name: str, allowed: set[str] | None = None, lim
 
 
 @login_required
+@require_safe
 def threat_list(request: HttpRequest) -> HttpResponse:
     tactics = selectors.tactic_choices()
     filters = selectors.ThreatFilter(
@@ -53,6 +55,7 @@ def threat_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def threat_detail(request: HttpRequest, code: str) -> HttpResponse:
     threat = get_object_or_404(ThreatTemplate, code=code)
     links = ThreatControl.objects.filter(threat=threat).select_related("control").order_by("-effectiveness")
@@ -69,11 +72,13 @@ def threat_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def control_list(request: HttpRequest) -> HttpResponse:
     return render(request, "threats/control_list.html", {"controls": selectors.control_list()})
 
 
 @login_required
+@require_safe
 def control_detail(request: HttpRequest, code: str) -> HttpResponse:
     control = get_object_or_404(Control, code=code)
     links = ThreatControl.objects.filter(control=control).select_related("threat").order_by("-effectiveness")
@@ -89,6 +94,7 @@ def control_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def finding_list(request: HttpRequest, slug: str) -> HttpResponse:
     system = system_get(user=request.user, slug=slug)
     status = _param(request, "status", set(FindingStatus.values))
