@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# bench/rules.py would shadow the `rules` package if this folder stayed on the path.
+# Scripts of this folder are not packages of the project: keep them off the import path.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 if not os.environ.get("DATABASE_URL"):
     os.environ["SQLITE_NAME"] = str(Path(tempfile.mkdtemp()) / "bench.sqlite3")

@@ -17,7 +17,8 @@ from threats.models import Finding, SystemAttackPaths
 from threats.services.diagrams import system_render_diagrams
 from threats.services.library import library_seed
 from threats.services.recompute import system_recompute
-from workbench.demo import ATTACKER_ENTRIES, load_demo
+from workbench.demo import load_demo
+from workbench.demo_data import ATTACKER_ENTRIES
 from workbench.models import Asset, System
 from workbench.services.elements import asset_save
 

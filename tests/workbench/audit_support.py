@@ -17,6 +17,11 @@ from django.core.management import CommandError, call_command
 from workbench.models import AuditEvent, Team
 
 
+def last_event(team: Team) -> AuditEvent:
+    """The team's newest audit event."""
+    return AuditEvent.objects.filter(team=team).latest("sequence")
+
+
 def unkeyed_hash(event: AuditEvent) -> str:
     """``sha256(prev_hash + canonical content)``: anyone can compute it, no key involved."""
     body = {

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from threats.services.snapshot import attackers_snapshot, system_snapshot
-from workbench.demo import ATTACKER_ENTRIES, load_demo
+from workbench.demo import load_demo
+from workbench.demo_data import ATTACKER_ENTRIES
 from workbench.models import Asset, AssetCopy, AttackerProfile, DataFlow, System
 from workbench.models.rules import DATA_KIND_VALUES
 from workbench.services.elements import asset_save, attacker_save, flow_save

@@ -5,7 +5,7 @@ with its path (``threats[T-X].loss.fraction: ...``), so a library author fixes a
 round. Beyond the types, the checks are the ones the risk engine relies on: keys that belong to
 one role only, positions valid for the role and target, a loss form consistent with what it
 yields, boosts naming threats of the file, and controls known to the catalogue. A control's
-effectiveness given as one number is decayed here, per OC level above the control's RAND level,
+effectiveness given as one number is decayed (``library_links``), per OC level above the control's RAND level,
 so the engine reads five ready figures.
 """
 
@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from threats.engine.library import (
-    CONTROL_SCOPES,
     DEFAULT_CAPABILITY_DECAY,
     LOSS_FORMS,
     LOSS_VALUES,
@@ -28,7 +27,6 @@ from threats.engine.library import (
     Library,
     LibraryError,
     LossDef,
-    ThreatControlDef,
     ThreatDef,
     positions_for,
 )
@@ -44,13 +42,13 @@ from threats.engine.library_fields import (
     kinds,
     mapping,
     money_range,
-    number,
     open_unit,
     positive_unit,
     str_list,
     string,
     typename,
 )
+from threats.engine.library_links import CONTROL_CODE, threat_controls
 from threats.engine.rules import Rule, RuleError, Target, compile_condition
 from threats.engine.vocab import (
     ACTOR_TYPES,
@@ -63,7 +61,6 @@ from threats.engine.vocab import (
 )
 
 THREAT_CODE = re.compile(r"T-[A-Z0-9-]+")
-CONTROL_CODE = re.compile(r"M-[A-Z0-9-]+")
 ATLAS_TECHNIQUE = re.compile(r"AML\.T\d{4}(\.\d{3})?")
 ATLAS_MITIGATION = re.compile(r"AML\.M\d{4}")
 OWASP_ID = re.compile(r"(ML|LLM)\d{2}:20\d{2}")
@@ -188,7 +185,7 @@ def _parse_threat(raw: Any, where: str, controls: Mapping[str, ControlDef], know
         asset_kinds=frozenset(asset_kinds),
         rule=rule,  # type: ignore[arg-type]  # None only when an error was kept (raised below)
         base_probability=c(lambda: _probabilities(m["base_probability"], f"{where}.base_probability"), {}),
-        controls=c(lambda: _threat_controls(m.get("controls", []), f"{where}.controls", controls), ()),
+        controls=c(lambda: threat_controls(m.get("controls", []), f"{where}.controls", controls), ()),
         role=role,  # type: ignore[arg-type]  # one of ROLES unless an error was kept
         actors=frozenset(c(lambda: _actors(m["actors"], f"{where}.actors"), ())),
         position=positions[0] if positions else "",
@@ -360,53 +357,3 @@ def _probabilities(raw: Any, path: str) -> dict[str, float]:
             below = f"{values[high]} is lower than {low} ({values[low]})"
             raise LibraryError([f"{path}.{high}: {below}; it must not decrease with capability"])
     return values
-
-
-def _threat_controls(raw: Any, path: str, controls: Mapping[str, ControlDef]) -> tuple[ThreatControlDef, ...]:
-    if not isinstance(raw, list):
-        raise LibraryError([f"{path}: must be a list, got {typename(raw)}"])
-    c = Collect()
-    result: list[ThreatControlDef] = []
-    for i, entry in enumerate(raw):
-        link = c(lambda entry=entry, i=i: _threat_control(entry, f"{path}[{i}]", controls), None)  # type: ignore[misc]
-        if link is not None and any(other.control == link.control for other in result):
-            c.add(f"{path}[{i}].control: {link.control!r} is listed twice")
-        elif link is not None:
-            result.append(link)
-    c.raise_any()
-    return tuple(result)
-
-
-def _threat_control(raw: Any, where: str, controls: Mapping[str, ControlDef]) -> ThreatControlDef:
-    m = mapping(raw, where)
-    check_keys(m, where, ("control", "effectiveness"), ("evidence", "on"))
-    c = Collect()
-    code = c(lambda: string(m["control"], f"{where}.control", CONTROL_CODE), "")
-    control = controls.get(code)
-    if code and control is None:
-        c.add(f"{where}.control: unknown control {code!r} (not in controls.yaml)")
-    effectiveness = c(lambda: _effectiveness(m["effectiveness"], f"{where}.effectiveness", control), (0.0,) * 5)
-    on = c(lambda: choice(m.get("on", "any"), f"{where}.on", CONTROL_SCOPES), "any")
-    source, figure = c(lambda: _evidence(m["evidence"], f"{where}.evidence"), ("", "")) if "evidence" in m else ("", "")
-    c.raise_any()
-    return ThreatControlDef(code, effectiveness, source, figure, on)  # type: ignore[arg-type]  # five values
-
-
-def _effectiveness(raw: Any, path: str, control: ControlDef | None) -> tuple[float, ...]:
-    """Per OC level. A number is the reduction up to the control's RAND level, decayed by its
-    ``capability_decay`` for each level above; a mapping {OC1..OC5} is taken as given."""
-    if isinstance(raw, dict):
-        values = by_level(raw, path)
-        return tuple(values[level] for level in OC_LEVELS)
-    value = number(raw, path, 0.0, 1.0)
-    if control is None:
-        return (value,) * len(OC_LEVELS)
-    decay, level_sl = control.capability_decay, control.rand_sl
-    return tuple(value * decay ** max(0, level - level_sl) for level in range(1, len(OC_LEVELS) + 1))
-
-
-def _evidence(raw: Any, path: str) -> tuple[str, str]:
-    evidence = mapping(raw, path)
-    check_keys(evidence, path, ("source",), ("figure",))
-    source = string(evidence["source"], f"{path}.source")
-    return source, string(evidence.get("figure", ""), f"{path}.figure", allow_empty=True)
