@@ -99,12 +99,30 @@ def union_by_category(
 
 
 def _ancestor_pairs(base: np.ndarray, parent: np.ndarray, width: np.int64) -> np.ndarray:
-    """Sorted distinct (node, category) keys of ``base`` and of every ancestor of their nodes."""
-    found = [np.unique(base)]
-    current = found[0]
+    """Sorted distinct (node, category) keys of ``base`` and of every ancestor of their nodes.
+
+    Climbs one level per round and carries up only keys not found before (their ancestors are
+    already on the way): without that, a key reached from thefts at several depths was climbed
+    once per depth, which on deep route trees (5,000 assets) was most of a recompute.
+    """
+    current = np.unique(base)
+    found = [current]
     while len(current):
         up = parent[current // width]
         keep = up >= 0
-        current = np.unique(up[keep] * width + current[keep] % width)
-        found.append(current)
+        current = _unseen(np.unique(up[keep] * width + current[keep] % width), found)
+        if len(found) > 8:  # keep the membership checks few: merge the sorted chunks
+            found[:] = [np.unique(np.concatenate(found))]
+        if len(current):
+            found.append(current)
     return np.unique(np.concatenate(found))
+
+
+def _unseen(keys: np.ndarray, found: list[np.ndarray]) -> np.ndarray:
+    """The sorted ``keys`` that none of the sorted, non-empty arrays of ``found`` holds."""
+    for chunk in found:
+        if not len(keys):
+            break
+        at = np.minimum(np.searchsorted(chunk, keys), len(chunk) - 1)
+        keys = keys[chunk[at] != keys]
+    return keys
