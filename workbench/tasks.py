@@ -27,18 +27,18 @@ def verify_audit_chain(self: Any, *, team_id: int, job_id: int | None = None) ->
         return {"status": "gone"}
     job = Job.objects.filter(pk=job_id, team=team).first() if job_id else None
     run = JobRun(job) if job is not None else JobRun.create(team=team, kind=JobKind.AUDIT_VERIFY)
-    run.start(task_id=self.request.id or "")
-    report = team_verify_audit(team=team)
-    result = {
-        "ok": report.ok,
-        "checked": report.checked,
-        "broken_sequence": report.broken_sequence,
-        "reason": report.reason,
-    }
-    if report.ok:
-        run.finish(result)
-    else:
-        run.fail(f"Audit chain broken at event #{report.broken_sequence}: {report.reason}", result=result)
+    with run.running(task_id=self.request.id or ""):  # a crash fails the Job, never leaves it running
+        report = team_verify_audit(team=team)
+        result = {
+            "ok": report.ok,
+            "checked": report.checked,
+            "broken_sequence": report.broken_sequence,
+            "reason": report.reason,
+        }
+        if report.ok:
+            run.finish(result)
+        else:
+            run.fail(f"Audit chain broken at event #{report.broken_sequence}: {report.reason}", result=result)
     return {"job_id": run.job.pk, **result}
 
 
