@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from threats.engine.actions import Action, apply_hardening, control_actions, flow_actions, hardening_actions
-from threats.engine.attack_graph import build_view
+from threats.engine.attack_graph import SuccessMemo, ViewFrame, price_view, view_frame
 from threats.engine.attackers import AttackerData
 from threats.engine.chokepoints import ChokePoint, Cut, choke_points, weighted_cut
 from threats.engine.controls import ControlsInForce, coverage, merge
@@ -36,6 +36,9 @@ MAX_STEPS = 60
 # 378 evaluations) stay under both, so their advice is the full greedy.
 MAX_CANDIDATES = 150
 MAX_EVALUATIONS = 1000
+# Hardened states whose frames are kept: the chosen state of the current step and the last
+# few what-ifs (a frame of 5,000 assets is tens of megabytes).
+FRAMES_KEPT = 4
 
 
 def _negligible(loss: float) -> float:
@@ -85,13 +88,40 @@ class Evaluator:
         self.snapshot, self.library, self.attackers = snapshot, library, tuple(attackers)
         self.controls = {code: coverage(v) for code, v in controls.items()}
         self.count = 0
-        self._base_facts = derive_facts(snapshot)
-        self._base_matches = find_threats(library, snapshot, self._base_facts)
-        self._where = placement(snapshot)
+        base_facts = derive_facts(snapshot)
+        self._base_matches = find_threats(library, snapshot, base_facts)
+        # Frames by the hardening changes applied (in order): a control what-if re-prices the
+        # frame of the state it starts from instead of rebuilding the graph; success memo shared.
+        self._frames: dict[tuple[str, ...], ViewFrame] = {
+            (): view_frame(
+                snapshot=snapshot,
+                facts=base_facts,
+                where=placement(snapshot),
+                library=library,
+                active=self._base_matches,
+            )
+        }
+        self._memo: SuccessMemo = {}
 
     @property
     def matches(self) -> list:
         return self._base_matches
+
+    def _frame(self, hardened: Sequence[Action]) -> ViewFrame:
+        key = tuple(a.key for a in hardened)
+        frame = self._frames.pop(key, None)  # re-inserted last: the dict is kept in LRU order
+        if frame is None:
+            snapshot = apply_hardening(self.snapshot, hardened)
+            facts = derive_facts(snapshot)
+            matches = find_threats(self.library, snapshot, facts)
+            frame = view_frame(
+                snapshot=snapshot, facts=facts, where=placement(snapshot), library=self.library, active=matches
+            )
+            others = [k for k in self._frames if k]
+            if len(others) >= FRAMES_KEPT:  # keep the base; drop the least recently used state
+                del self._frames[others[0]]
+        self._frames[key] = frame
+        return frame
 
     def loss(self, actions: Sequence[Action]) -> float:
         self.count += 1
@@ -99,18 +129,9 @@ class Evaluator:
         for action in actions:
             if action.control:
                 extra = merge(extra, {action.control: action.coverage})
-        hardened = [a for a in actions if a.change]
-        snapshot = apply_hardening(self.snapshot, hardened) if hardened else self.snapshot
-        if hardened:
-            facts = derive_facts(snapshot)
-            matches = find_threats(self.library, snapshot, facts)
-            where = placement(snapshot)
-        else:
-            facts, matches, where = self._base_facts, self._base_matches, self._where
+        frame = self._frame([a for a in actions if a.change])
         controls = {code: coverage(v) for code, v in merge(self.controls, extra).items()}
-        graph = build_view(
-            snapshot=snapshot, facts=facts, where=where, library=self.library, active=matches, controls=controls
-        )
+        graph = price_view(frame, controls, self._memo)
         return system_expected(graph, [run_profile(graph, a) for a in self.attackers])
 
 

@@ -26,7 +26,7 @@ from threats.engine.jewels import Placement, initiator_of
 from threats.engine.library import Library, Match, ThreatDef
 from threats.engine.snapshot import SystemSnapshot
 from threats.engine.success import finding_success, jewel_factor
-from threats.engine.thefts import TheftTable, theft_table
+from threats.engine.thefts import TheftPlaces, TheftTable, price_thefts, theft_places
 from threats.engine.vocab import ACTOR_TYPES
 
 HOSTED_PROBABILITY = 0.95  # whoever controls a host controls what runs on it, nearly always
@@ -93,6 +93,39 @@ class ViewGraph:
         return self.topo.labels[node]
 
 
+@dataclass(frozen=True, slots=True)
+class ViewFrame:
+    """A view's graph before controls: positions, moves, structural edges and theft places.
+    Controls change only the odds, so one frame is priced for every set of controls on the same
+    system and findings (``price_view``): current and projected share it, and so do the
+    advisor's control what-ifs."""
+
+    topo: Topology
+    matches: tuple[tuple[Match, bool], ...]
+    threats: Mapping[str, ThreatDef]
+    move_src: np.ndarray
+    move_dst: np.ndarray
+    move_finding: np.ndarray
+    move_factor: np.ndarray
+    move_active: np.ndarray
+    struct_src: np.ndarray
+    struct_dst: np.ndarray
+    struct_p: np.ndarray
+    pair_src: np.ndarray
+    pair_dst: np.ndarray
+    move_pair: np.ndarray
+    struct_pair: np.ndarray
+    places: TheftPlaces
+    inst_active: np.ndarray
+    c_active: np.ndarray
+    finding_index: Mapping[tuple[str, str, int], int]
+    actor_allowed: Mapping[str, np.ndarray]
+
+
+# (threat code, codes in force, boost bytes or None) -> (success by OC, reductions)
+SuccessMemo = dict[tuple[str, frozenset[str], bytes | None], tuple[np.ndarray, tuple]]
+
+
 def build_view(
     *,
     snapshot: SystemSnapshot,
@@ -105,28 +138,32 @@ def build_view(
 ) -> ViewGraph:
     """The view's graph from its matches (``active``) and the extra findings it prices as
     shadows (see FindingSpec); ``controls`` are the controls in force in this view."""
+    frame = view_frame(snapshot=snapshot, facts=facts, where=where, library=library, active=active, shadow=shadow)
+    return price_view(frame, controls)
+
+
+def view_frame(
+    *,
+    snapshot: SystemSnapshot,
+    facts: SystemFacts,
+    where: Placement,
+    library: Library,
+    active: Sequence[Match],
+    shadow: Sequence[Match] = (),
+) -> ViewFrame:
+    """Everything of ``build_view`` that does not depend on the controls in force."""
     topo = topology(snapshot, facts)
     threats = {t.code: t for t in library.threats}
-    everywhere, on_asset, on_flow = codes_by_element(controls)
-    flows = topo.flows
-    matches = [(m, True) for m in active] + [(m, False) for m in shadow]
-    boosts = _boosts(matches, threats, flows, everywhere, on_asset, on_flow)
-    specs: list[FindingSpec] = []
-    for match, is_active in matches:
-        threat = threats[match.threat_code]
-        codes = _codes_on(match.target_type, match.target_id, flows, everywhere, on_asset, on_flow)
-        boost = boosts.get((threat.code, match.target_type, match.target_id), _ONES)
-        success, reductions = finding_success(threat, codes, boost, library)
-        key = (match.threat_code, match.target_type, match.target_id)
-        specs.append(FindingSpec(key, threat, is_active, success, reductions, boost))
+    matches = tuple([(m, True) for m in active] + [(m, False) for m in shadow])
+    found = [(threats[m.threat_code], (m.threat_code, m.target_type, m.target_id)) for m, _ in matches]
     msrc: list[int] = []
     mdst: list[int] = []
     mfind: list[int] = []
     mfac: list[float] = []
-    for f, spec in enumerate(specs):
-        if spec.threat.role != "access":
+    for f, (threat, key) in enumerate(found):
+        if threat.role != "access":
             continue
-        for src, dst, factor in _moves(spec.threat, spec.key[1], spec.key[2], topo):
+        for src, dst, factor in _moves(threat, key[1], key[2], topo):
             msrc.append(src)
             mdst.append(dst)
             mfind.append(f)
@@ -135,7 +172,8 @@ def build_view(
     move_src = np.asarray(msrc, dtype=np.int64)
     move_dst = np.asarray(mdst, dtype=np.int64)
     move_finding = np.asarray(mfind, dtype=np.int64)
-    move_active = np.asarray([specs[f].active for f in mfind], dtype=bool)
+    is_active = np.asarray([on for _, on in matches], dtype=bool)
+    move_active = is_active[move_finding] if len(mfind) else np.zeros(0, dtype=bool)
     pair_keys = np.concatenate(
         [move_src[move_active] * topo.nodes + move_dst[move_active], np.asarray(ssrc) * topo.nodes + np.asarray(sdst)]
     ).astype(np.int64)
@@ -143,18 +181,11 @@ def build_view(
     move_pair = np.full(len(msrc), -1, dtype=np.int64)
     move_pair[move_active] = inverse[: int(move_active.sum())]
     # Shadow moves point at their pair when one exists, so attribution can read its target.
-    thefts = theft_table(
-        specs=specs,
-        snapshot=snapshot,
-        facts=facts,
-        where=where,
+    places = theft_places(findings=found, snapshot=snapshot, facts=facts, where=where, topo=topo)
+    return ViewFrame(
         topo=topo,
-        controls=(everywhere, on_asset, on_flow),
-        jewel_factor=jewel_factor,
-    )
-    return ViewGraph(
-        topo=topo,
-        findings=tuple(specs),
+        matches=matches,
+        threats=threats,
         move_src=move_src,
         move_dst=move_dst,
         move_finding=move_finding,
@@ -167,15 +198,59 @@ def build_view(
         pair_dst=unique % topo.nodes,
         move_pair=move_pair,
         struct_pair=inverse[int(move_active.sum()) :],
+        places=places,
+        inst_active=is_active[places.finding] if len(places.finding) else np.zeros(0, dtype=bool),
+        c_active=is_active[places.c_finding] if len(places.c_finding) else np.zeros(0, dtype=bool),
+        finding_index={key: i for i, (_, key) in enumerate(found)},
+        actor_allowed={
+            actor: np.asarray([actor in threat.actors for threat, _ in found], dtype=bool) for actor in ACTOR_TYPES
+        },
+    )
+
+
+def price_view(frame: ViewFrame, controls: ControlsInForce, memo: SuccessMemo | None = None) -> ViewGraph:
+    """The view's graph with ``controls`` in force on ``frame``. ``memo``: success already
+    computed for a (technique, controls, boost), kept by callers that price one frame many times."""
+    memo = {} if memo is None else memo
+    everywhere, on_asset, on_flow = codes_by_element(controls)
+    flows = frame.topo.flows
+    boosts = _boosts(frame.matches, frame.threats, flows, everywhere, on_asset, on_flow)
+    specs: list[FindingSpec] = []
+    for match, is_active in frame.matches:
+        threat = frame.threats[match.threat_code]
+        codes = _codes_on(match.target_type, match.target_id, flows, everywhere, on_asset, on_flow)
+        key = (match.threat_code, match.target_type, match.target_id)
+        boost = boosts.get(key, _ONES)
+        token = (threat.code, codes, None if boost is _ONES else boost.tobytes())
+        priced = memo.get(token)
+        if priced is None:
+            priced = memo[token] = finding_success(threat, codes, boost)
+        specs.append(FindingSpec(key, threat, is_active, priced[0], priced[1], boost))
+    thefts = price_thefts(
+        frame.places, specs=specs, controls=(everywhere, on_asset, on_flow), jewel_factor=jewel_factor
+    )
+    return ViewGraph(
+        topo=frame.topo,
+        findings=tuple(specs),
+        move_src=frame.move_src,
+        move_dst=frame.move_dst,
+        move_finding=frame.move_finding,
+        move_factor=frame.move_factor,
+        move_active=frame.move_active,
+        struct_src=frame.struct_src,
+        struct_dst=frame.struct_dst,
+        struct_p=frame.struct_p,
+        pair_src=frame.pair_src,
+        pair_dst=frame.pair_dst,
+        move_pair=frame.move_pair,
+        struct_pair=frame.struct_pair,
         thefts=thefts,
-        inst_active=np.asarray([specs[f].active for f in thefts.finding], dtype=bool),
-        c_active=np.asarray([specs[f].active for f in thefts.c_finding], dtype=bool),
-        finding_index={spec.key: i for i, spec in enumerate(specs)},
+        inst_active=frame.inst_active,
+        c_active=frame.c_active,
+        finding_index=frame.finding_index,
         # Read by every profile run (and every what-if of the savings and the advisor).
         success=np.asarray([spec.success for spec in specs], dtype=np.float64).reshape(len(specs), 5),
-        actor_allowed={
-            actor: np.asarray([actor in spec.threat.actors for spec in specs], dtype=bool) for actor in ACTOR_TYPES
-        },
+        actor_allowed=frame.actor_allowed,
     )
 
 

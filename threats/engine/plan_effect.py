@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from threats.engine.attack_graph import build_view
+from threats.engine.attack_graph import SuccessMemo, ViewFrame, price_view, view_frame
 from threats.engine.attackers import AttackerData
 from threats.engine.controls import ControlsInForce, Coverage, coverage, merge
 from threats.engine.evaluate import run_profile
@@ -72,16 +72,18 @@ def loss_function(
     matches: Sequence[Match],
 ) -> Callable[[ControlsInForce], float]:
     """``controls -> expected yearly loss`` of this system, memoised on the control set."""
-    where = placement(snapshot)
     seen: dict[frozenset[tuple[str, Coverage | None]], float] = {}
+    frame: list[ViewFrame] = []  # built on first use, then priced for every control set
+    memo: SuccessMemo = {}
 
     def loss(controls: ControlsInForce) -> float:
         key = _key(controls)
         if key not in seen:
+            if not frame:
+                where = placement(snapshot)
+                frame.append(view_frame(snapshot=snapshot, facts=facts, where=where, library=library, active=matches))
             normalised = {code: coverage(raw) for code, raw in controls.items()}
-            graph = build_view(
-                snapshot=snapshot, facts=facts, where=where, library=library, active=matches, controls=normalised
-            )
+            graph = price_view(frame[0], normalised, memo)
             seen[key] = system_expected(graph, [run_profile(graph, a) for a in attackers])
         return seen[key]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from threats.engine.attack_graph import ViewGraph, build_view
+from threats.engine.attack_graph import ViewFrame, ViewGraph, build_view, price_view, view_frame
 from threats.engine.attackers import AttackerData
 from threats.engine.attribution import Copies, ViewRates, copies_of, run_rates, system_rates, view_rates
 from threats.engine.controls import NO_CONTROLS, ControlsInForce, Coverage, coverage
@@ -98,6 +98,7 @@ def view_runs(
     shadow = [m for m in matches if (m.threat_code, m.target_type, m.target_id) not in bare_keys]
     graphs: dict[str, ViewGraph] = {}
     built: list[tuple[dict[str, Coverage | None], ViewGraph]] = []
+    frame: ViewFrame | None = None  # current and projected differ only in controls: one frame
     for view in views:
         if view == "inherent":
             graphs[view] = build_view(
@@ -113,9 +114,9 @@ def view_runs(
         controls = {code: coverage(v) for code, v in controls_by_view[view].items()}
         same = next((g for c, g in built if c == controls), None)  # projected = current: share it
         if same is None:
-            same = build_view(
-                snapshot=snapshot, facts=facts, where=where, library=library, active=matches, controls=controls
-            )
+            if frame is None:
+                frame = view_frame(snapshot=snapshot, facts=facts, where=where, library=library, active=matches)
+            same = price_view(frame, controls)
             built.append((controls, same))
         graphs[view] = same
     # Attribution jewels: the largest inherent losses (stable when controls change).

@@ -107,19 +107,42 @@ def _yields(kind: str, target_type: str, target_id: int, where: Placement, facts
     return result
 
 
-def theft_table(
+@dataclass(frozen=True, slots=True)
+class TheftPlaces:
+    """The instances of a view before controls: where each theft and compute abuse can happen.
+    Controls change only the odds (``price_thefts``), so one set of places serves every set of
+    controls on the same system (current and projected, the advisor's control what-ifs)."""
+
+    jewels: Jewels
+    finding: np.ndarray
+    node: np.ndarray
+    start: np.ndarray
+    target: np.ndarray
+    jewel: np.ndarray
+    fraction: np.ndarray
+    yield_kind: tuple[str, ...]
+    own: tuple[bool, ...]  # the jewel's own (``on: jewel``) controls act on this copy
+    size: tuple[float, ...]  # how much the copy's size slows its exfiltration
+    budgeted: Mapping[int, AssetData]  # finding -> the endpoint its extraction budget is for
+    c_finding: np.ndarray
+    c_node: np.ndarray
+    c_endpoint: np.ndarray
+    endpoints: tuple[int, ...]
+    endpoint_cost: tuple[Money, ...]
+    assets: Mapping[int, AssetData]
+
+
+def theft_places(
     *,
-    specs: Sequence[FindingSpec],
+    findings: Sequence[tuple[Any, tuple[str, str, int]]],
     snapshot: SystemSnapshot,
     facts: SystemFacts,
     where: Placement,
     topo: Topology,
-    controls: tuple[frozenset[str], Mapping[int, frozenset[str]], Mapping[int, frozenset[str]]],
-    jewel_factor: Any,
-) -> TheftTable:
-    """Every theft and compute instance of the view's findings (active and shadow)."""
+) -> TheftPlaces:
+    """Every theft and compute instance of the view's findings ((threat, key) pairs, active and
+    shadow), without their odds."""
     assets = {a.id: a for a in snapshot.assets}
-    everywhere, on_asset, _ = controls
     jewel_ids = tuple(a.id for a in snapshot.assets if is_jewel(a))
     values = tuple(value_of(assets[j]) for j in jewel_ids)
     jewels = Jewels(
@@ -134,21 +157,17 @@ def theft_table(
         if flow.authenticated:
             opener, answers = initiator_of(flow)
             outgoing.setdefault(opener, []).append(answers)
-    rows: dict[str, list[Any]] = {k: [] for k in ("f", "n", "s", "t", "j", "fr", "su", "yk", "jr", "b")}
-    crow: dict[str, list[Any]] = {k: [] for k in ("f", "n", "e", "su")}
+    rows: dict[str, list[Any]] = {k: [] for k in ("f", "n", "s", "t", "j", "fr", "yk", "own", "size")}
+    crow: dict[str, list[Any]] = {k: [] for k in ("f", "n", "e")}
     endpoints: dict[int, int] = {}
-    for f, spec in enumerate(specs):
-        threat, (_, target_type, target_id) = spec.threat, spec.key
+    budgeted: dict[int, AssetData] = {}
+    for f, (threat, (_, target_type, target_id)) in enumerate(findings):
         if threat.role != "theft" or threat.loss is None:
             continue
         direct = threat.query_goal in ("clone", "parameters") or threat.loss.form == "compute"
         nodes, start = _positions(threat.position, target_type, target_id, topo, facts, direct)
-        codes = on_asset.get(target_id, everywhere) if target_type == "asset" else everywhere
-        budgets = None
-        factor = np.ones(5)
         if threat.query_goal and target_id in assets and target_type == "asset":
-            budgets = budgets_for(threat.query_goal, assets[target_id], codes)
-            factor = np.asarray([b.finish_probability for b in budgets])
+            budgeted[f] = assets[target_id]
         if threat.loss.form == "compute":
             if target_type != "asset" or target_id not in assets:
                 continue
@@ -157,7 +176,6 @@ def theft_table(
                 crow["f"].append(f)
                 crow["n"].append(node)
                 crow["e"].append(e)
-                crow["su"].append(spec.success * factor)
             continue
         carried = topo.flows.by_id[target_id].carries if target_type == "flow" and target_id in topo.flows.by_id else ()
         for jewel_id, copy in _yields(threat.loss.yields, target_type, target_id, where, carried, outgoing):
@@ -167,11 +185,8 @@ def theft_table(
             jewel = assets[jewel_id]
             if threat.loss.jewel_kinds and jewel.kind not in threat.loss.jewel_kinds:
                 continue
-            own = copy in JEWEL_CONTROLLED_COPIES
-            jf, jred = jewel_factor(threat, on_asset.get(jewel_id, everywhere)) if own else (_ONES, ())
             fraction = _fraction(threat.loss.value, threat.loss.fraction, jewel, values[j])
-            if threat.position in ("control", "authorised") and copy in ("stored", "loaded"):
-                jf = jf * size_factor(jewel.size_gb)
+            slow = size_factor(jewel.size_gb) if threat.position in ("control", "authorised") else None
             for node in nodes:
                 rows["f"].append(f)
                 rows["n"].append(node)
@@ -179,12 +194,11 @@ def theft_table(
                 rows["t"].append(target_id)
                 rows["j"].append(j)
                 rows["fr"].append(fraction)
-                rows["su"].append(spec.success * jf * factor)
                 rows["yk"].append(copy)
-                rows["jr"].append(jred)
-                rows["b"].append(budgets)
+                rows["own"].append(copy in JEWEL_CONTROLLED_COPIES)
+                rows["size"].append(slow if slow is not None and copy in ("stored", "loaded") else None)
     ep_ids = tuple(sorted(endpoints, key=endpoints.__getitem__))
-    return TheftTable(
+    return TheftPlaces(
         jewels=jewels,
         finding=np.asarray(rows["f"], dtype=np.int64),
         node=np.asarray(rows["n"], dtype=np.int64),
@@ -192,17 +206,73 @@ def theft_table(
         target=np.asarray(rows["t"], dtype=np.int64),
         jewel=np.asarray(rows["j"], dtype=np.int64),
         fraction=np.asarray(rows["fr"], dtype=np.float64),
-        success=np.asarray(rows["su"], dtype=np.float64).reshape(-1, 5),
         yield_kind=tuple(rows["yk"]),
-        jewel_reductions=tuple(rows["jr"]),
-        budgets=tuple(rows["b"]),
+        own=tuple(rows["own"]),
+        size=tuple(rows["size"]),
+        budgeted=budgeted,
         c_finding=np.asarray(crow["f"], dtype=np.int64),
         c_node=np.asarray(crow["n"], dtype=np.int64),
         c_endpoint=np.asarray(crow["e"], dtype=np.int64),
-        c_success=np.asarray(crow["su"], dtype=np.float64).reshape(-1, 5),
         endpoints=ep_ids,
         endpoint_cost=tuple(compute_cost(assets[e]) for e in ep_ids),
-        endpoint_days=np.asarray([_abuse_days(assets[e], on_asset.get(e, everywhere)) for e in ep_ids]),
+        assets=assets,
+    )
+
+
+def price_thefts(
+    places: TheftPlaces,
+    *,
+    specs: Sequence[FindingSpec],
+    controls: tuple[frozenset[str], Mapping[int, frozenset[str]], Mapping[int, frozenset[str]]],
+    jewel_factor: Any,
+) -> TheftTable:
+    """The odds of every instance of ``places`` with ``controls`` in force: the finding's
+    success, times the jewel's own controls on copies they act on, times the copy's size
+    factor, times the chance of finishing an extraction before detection."""
+    everywhere, on_asset, _ = controls
+    budgets: dict[int, tuple[ExtractionBudget, ...]] = {}
+    factor: dict[int, np.ndarray] = {}
+    for f, endpoint in places.budgeted.items():
+        threat = specs[f].threat
+        budgets[f] = budgets_for(threat.query_goal, endpoint, on_asset.get(endpoint.id, everywhere))
+        factor[f] = np.asarray([b.finish_probability for b in budgets[f]])
+    success: list[np.ndarray] = []
+    reductions: list[Any] = []
+    row_budgets: list[tuple[ExtractionBudget, ...] | None] = []
+    ids = places.jewels.ids
+    seen: dict[tuple[int, int, bool, float | None], tuple[np.ndarray, Any]] = {}  # one per copy, not per place
+    for f, j, own, size in zip(places.finding.tolist(), places.jewel.tolist(), places.own, places.size, strict=True):
+        key = (f, j, own, size)
+        if key not in seen:
+            jf, jred = jewel_factor(specs[f].threat, on_asset.get(ids[j], everywhere)) if own else (_ONES, ())
+            if size is not None:
+                jf = jf * size
+            seen[key] = (specs[f].success * jf * factor.get(f, _ONES), jred)
+        row, jred = seen[key]
+        success.append(row)
+        reductions.append(jred)
+        row_budgets.append(budgets.get(f))
+    c_success = [specs[f].success * factor.get(f, _ONES) for f in places.c_finding.tolist()]
+    assets = places.assets
+    return TheftTable(
+        jewels=places.jewels,
+        finding=places.finding,
+        node=places.node,
+        start=places.start,
+        target=places.target,
+        jewel=places.jewel,
+        fraction=places.fraction,
+        success=np.asarray(success, dtype=np.float64).reshape(-1, 5),
+        yield_kind=places.yield_kind,
+        jewel_reductions=tuple(reductions),
+        budgets=tuple(row_budgets),
+        c_finding=places.c_finding,
+        c_node=places.c_node,
+        c_endpoint=places.c_endpoint,
+        c_success=np.asarray(c_success, dtype=np.float64).reshape(-1, 5),
+        endpoints=places.endpoints,
+        endpoint_cost=places.endpoint_cost,
+        endpoint_days=np.asarray([_abuse_days(assets[e], on_asset.get(e, everywhere)) for e in places.endpoints]),
     )
 
 

@@ -1,0 +1,82 @@
+"""One view frame priced for many control sets gives the graphs a fresh build gives.
+
+The frame (positions, moves, theft places) is built once per system and findings and priced for
+each set of controls, with a success memo shared across pricings (current and projected, plan
+effects, the advisor's what-ifs). Reuse must not leak one pricing into the next: on random
+systems, every graph priced from a shared frame, in any order, equals a graph built from
+scratch, and the advisor's loss with its kept frames equals a fresh evaluator's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from tests.threats.test_risk_v2_properties import library, systems
+from threats.engine.actions import control_actions, hardening_actions
+from threats.engine.advisor import Evaluator
+from threats.engine.attack_graph import SuccessMemo, ViewGraph, build_view, price_view, view_frame
+from threats.engine.controls import Coverage, implied_controls
+from threats.engine.facts import derive_facts
+from threats.engine.jewels import placement
+from threats.engine.library import find_threats
+
+EXAMPLES = hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _same(a: ViewGraph, b: ViewGraph) -> None:
+    assert np.array_equal(a.success, b.success)
+    assert [s.reductions for s in a.findings] == [s.reductions for s in b.findings]
+    assert [s.boost.tolist() for s in a.findings] == [s.boost.tolist() for s in b.findings]
+    for name in ("success", "c_success", "endpoint_days"):
+        assert np.array_equal(getattr(a.thefts, name), getattr(b.thefts, name)), name
+    assert a.thefts.jewel_reductions == b.thefts.jewel_reductions
+    assert a.thefts.budgets == b.thefts.budgets
+    assert np.array_equal(a.pair_src, b.pair_src) and np.array_equal(a.move_finding, b.move_finding)
+
+
+@EXAMPLES
+@given(systems(), st.data())
+def test_a_shared_frame_prices_like_a_fresh_build(system, data) -> None:  # type: ignore[no-untyped-def]
+    snapshot, _ = system
+    lib = library()
+    facts = derive_facts(snapshot)
+    matches = find_threats(lib, snapshot, facts)
+    where = placement(snapshot)
+    codes = sorted(c.code for c in lib.controls)
+    asset_ids = [a.id for a in snapshot.assets]
+    implied = {code: v for code, v in implied_controls(snapshot, set(codes)).items()}
+    control_sets = []
+    for _ in range(data.draw(st.integers(2, 4))):
+        extra: dict[str, Coverage | None] = {}
+        for code in data.draw(st.lists(st.sampled_from(codes), max_size=6, unique=True)):
+            scoped = data.draw(st.booleans())
+            extra[code] = Coverage(frozenset(data.draw(st.sets(st.sampled_from(asset_ids)))), frozenset()) if scoped else None
+        control_sets.append({**implied, **extra})
+    frame = view_frame(snapshot=snapshot, facts=facts, where=where, library=lib, active=matches)
+    memo: SuccessMemo = {}
+    for controls in control_sets:
+        shared = price_view(frame, controls, memo)
+        fresh = build_view(snapshot=snapshot, facts=facts, where=where, library=lib, active=matches, controls=controls)
+        _same(shared, fresh)
+
+
+@EXAMPLES
+@given(systems(), st.data())
+def test_the_advisors_kept_frames_give_a_fresh_evaluators_loss(system, data) -> None:  # type: ignore[no-untyped-def]
+    snapshot, attackers = system
+    lib = library()
+    controls = implied_controls(snapshot, {c.code for c in lib.controls})
+    kept = Evaluator(snapshot, lib, attackers, controls)
+    placements = control_actions(lib, snapshot, kept.matches, kept.controls)
+    changes = hardening_actions(lib, snapshot)
+    if not changes:
+        return
+    for _ in range(data.draw(st.integers(2, 6))):  # states alternate, so kept frames are hit and evicted
+        chosen = data.draw(st.lists(st.sampled_from(changes), min_size=1, max_size=3, unique_by=lambda a: a.key))
+        if placements:
+            chosen += data.draw(st.lists(st.sampled_from(placements), max_size=2))
+        fresh = Evaluator(snapshot, lib, attackers, controls)
+        assert kept.loss(chosen) == fresh.loss(chosen)
