@@ -53,7 +53,8 @@ def test_a_shared_frame_prices_like_a_fresh_build(system, data) -> None:  # type
         extra: dict[str, Coverage | None] = {}
         for code in data.draw(st.lists(st.sampled_from(codes), max_size=6, unique=True)):
             scoped = data.draw(st.booleans())
-            extra[code] = Coverage(frozenset(data.draw(st.sets(st.sampled_from(asset_ids)))), frozenset()) if scoped else None
+            on = frozenset(data.draw(st.sets(st.sampled_from(asset_ids))))
+            extra[code] = Coverage(on, frozenset()) if scoped else None
         control_sets.append({**implied, **extra})
     frame = view_frame(snapshot=snapshot, facts=facts, where=where, library=lib, active=matches)
     memo: SuccessMemo = {}
