@@ -28,6 +28,7 @@ from workbench.api.permissions import token_team_id
 from workbench.models import System
 from workbench.permissions import TeamCapability
 from workbench.selectors import system_get
+from workbench.services.elements import ELEMENT_SERVICES
 
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 SLUG_PARAMETER = OpenApiParameter(
@@ -62,8 +63,8 @@ class SystemScopedMixin:
 class ElementViewSet(SystemScopedMixin, viewsets.GenericViewSet):
     """List, read, create, change (PATCH) and delete one kind of element of a system.
 
-    Subclasses name the model, the output and input serializers, and the two service calls
-    (``save_element`` and ``delete_element``); nothing here writes to the database itself.
+    Subclasses name the model and the output and input serializers; the model's services
+    (``ELEMENT_SERVICES``) write, nothing here writes to the database itself.
     """
 
     model: ClassVar[type[models.Model]]
@@ -77,10 +78,11 @@ class ElementViewSet(SystemScopedMixin, viewsets.GenericViewSet):
     etag_enabled = True
 
     def save_element(self, *, system: System, instance: Any, data: dict[str, Any]) -> Any:
-        raise NotImplementedError
+        services = ELEMENT_SERVICES[self.model]
+        return services.save_instance(actor=self.request.user, system=system, instance=instance, **data)
 
     def delete_element(self, *, instance: Any) -> None:
-        raise NotImplementedError
+        ELEMENT_SERVICES[self.model].delete_instance(actor=self.request.user, instance=instance)
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no system
