@@ -5,23 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from django.db import DatabaseError, InterfaceError
 
 from threats.services.diagrams import enqueue_render, stale_render_targets, system_render_diagrams
 from threats.services.recompute import enqueue_recompute, stale_system_ids, system_recompute
+from workbench.background import REDELIVERED, RETRY_DATABASE_ERRORS
 
 
 @shared_task(
-    name="threats.recompute_system",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=120,
-    time_limit=150,
-    autoretry_for=(DatabaseError, InterfaceError),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=3,
+    name="threats.recompute_system", soft_time_limit=120, time_limit=150, **REDELIVERED, **RETRY_DATABASE_ERRORS
 )
 def recompute_system(self: Any, *, system_id: int) -> dict[str, Any]:
     """Recompute a system's findings and risk for its current version.
@@ -37,16 +28,7 @@ def recompute_system(self: Any, *, system_id: int) -> dict[str, Any]:
 
 
 @shared_task(
-    name="threats.render_diagrams",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=110,
-    time_limit=140,
-    autoretry_for=(DatabaseError, InterfaceError),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=3,
+    name="threats.render_diagrams", soft_time_limit=110, time_limit=140, **REDELIVERED, **RETRY_DATABASE_ERRORS
 )
 def render_diagrams(self: Any, *, system_id: int, version: int) -> dict[str, Any]:
     """Draw the data-flow and attack-path diagrams and store the attack paths for ``version``.

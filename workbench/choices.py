@@ -7,6 +7,11 @@ rules, so they change only together with the library.
 from django.db import models
 
 
+def choice_or_blank(value: str, choices: type[models.TextChoices]) -> str:
+    """``value`` when it is one of ``choices``, else "": a list filter given an unknown value shows all."""
+    return value if value in choices.values else ""
+
+
 class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
     EDITOR = "editor", "Editor"

@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from workbench.api.inventory_status import sync_status
-from workbench.background import JobRun
+from workbench.background import REDELIVERED, JobRun
 from workbench.choices import JobKind
 from workbench.models import Job, Team
 from workbench.services.audit import team_verify_audit
@@ -53,14 +53,7 @@ def anchor_audit_chains() -> dict[str, Any]:
     return {"written": len(run.written), "unchanged": run.unchanged, "skipped": run.skipped}
 
 
-@shared_task(
-    name="workbench.inventory_sync",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=900,
-    time_limit=960,
-)
+@shared_task(name="workbench.inventory_sync", soft_time_limit=900, time_limit=960, **REDELIVERED)
 def inventory_sync_job(self: Any, *, sync_id: int) -> dict[str, Any]:
     """Process a large inventory sync that the API accepted as a Job.
 

@@ -42,6 +42,7 @@ from mitigations.services.acceptances import acceptance_create, acceptance_revok
 from mitigations.services.plans import plan_comment, plan_create, plan_delete, plan_update
 from mitigations.services.transitions import plan_transition
 from workbench.api.base import SystemScopedMixin
+from workbench.choices import choice_or_blank
 from workbench.models import AuditEvent
 
 CONFLICT = OpenApiResponse(ConflictSerializer, description="Not allowed from the current state (named in `status`).")
@@ -73,8 +74,8 @@ class PlanViewSet(SystemScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet[MitigationPlan]:
-        wanted = self.request.query_params.get("status", "")
-        plans = selectors.plan_list(system=self.get_system(), status=wanted if wanted in PlanStatus.values else "")
+        wanted = choice_or_blank(self.request.query_params.get("status", ""), PlanStatus)
+        plans = selectors.plan_list(system=self.get_system(), status=wanted)
         return plans.prefetch_related("findings", "assets", "approvals")
 
     def _plan(self) -> MitigationPlan:
@@ -178,10 +179,8 @@ class AcceptanceViewSet(SystemScopedMixin, mixins.ListModelMixin, mixins.Retriev
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet[RiskAcceptance]:
-        wanted = self.request.query_params.get("status", "")
-        return selectors.acceptance_list(
-            system=self.get_system(), status=wanted if wanted in AcceptanceStatus.values else ""
-        )
+        wanted = choice_or_blank(self.request.query_params.get("status", ""), AcceptanceStatus)
+        return selectors.acceptance_list(system=self.get_system(), status=wanted)
 
     @extend_schema(
         summary="Accept a finding's residual risk (risk owner or admin; expiry at most a year ahead)",

@@ -25,7 +25,7 @@ from mitigations import workflow
 from mitigations.models import MitigationPlan
 from mitigations.selectors import covered_assets
 from mitigations.services.notifications import notify_plan
-from workbench.services.audit import audit_record
+from workbench.services.audit import audit_instance
 
 logger = logging.getLogger(__name__)
 
@@ -73,17 +73,8 @@ def _retire(plan_id: int) -> bool:
     ):
         return False
     plan.status, plan.status_changed_at = workflow.OBSOLETE, now
-    audit_record(
-        team=plan.system.team,
-        actor=None,
-        verb="obsolete",
-        object_type="mitigationplan",
-        object_id=plan.pk,
-        object_repr=str(plan),
-        before={"status": seen},
-        after={"status": workflow.OBSOLETE, "reason": REASON},
-        system=plan.system,
-    )
+    after = {"status": workflow.OBSOLETE, "reason": REASON}
+    audit_instance(actor=None, verb="obsolete", instance=plan, system=plan.system, before={"status": seen}, after=after)
     notify_plan(plan=plan, event=workflow.OBSOLETE, actor=None)
     return True
 

@@ -26,7 +26,7 @@ from mitigations.services.notifications import notify_plan
 from threats.models import Finding, FindingStatus
 from workbench.models import Asset, Membership, System
 from workbench.permissions import TeamCapability, require
-from workbench.services.audit import audit_record
+from workbench.services.audit import audit_instance
 from workbench.services.common import Actor, bump_version, diff, snapshot
 
 PLAN_FIELDS = ("description", "owner", "due_date", "cost_one_off", "cost_yearly", "evidence_links")
@@ -169,16 +169,7 @@ def plan_create(
     plan.findings.set(findings)
     plan.assets.set(assets)
     bump_version(system)
-    audit_record(
-        team=system.team,
-        actor=actor,
-        verb="propose",
-        object_type="mitigationplan",
-        object_id=plan.pk,
-        object_repr=str(plan),
-        after=_plan_snapshot(plan),
-        system=system,
-    )
+    audit_instance(actor=actor, verb="propose", instance=plan, system=system, after=_plan_snapshot(plan))
     notify_plan(plan=plan, event="proposed", actor=actor)
     return plan
 
@@ -248,17 +239,7 @@ def plan_update(
     current.assets.set(asset_list)
     bump_version(system)
     old, new = diff(before, _plan_snapshot(current))
-    audit_record(
-        team=system.team,
-        actor=actor,
-        verb="update",
-        object_type="mitigationplan",
-        object_id=current.pk,
-        object_repr=str(current),
-        before=old,
-        after=new,
-        system=system,
-    )
+    audit_instance(actor=actor, verb="update", instance=current, system=system, before=old, after=new)
     if before["status"] == workflow.APPROVED:
         notify_plan(plan=current, event="reopened", actor=actor)
     return current
@@ -278,16 +259,7 @@ def plan_delete(*, actor: Actor, plan: MitigationPlan) -> None:
     before = _plan_snapshot(current)
     current.delete()
     bump_version(system)
-    audit_record(
-        team=system.team,
-        actor=actor,
-        verb="delete",
-        object_type="mitigationplan",
-        object_id=pk,
-        object_repr=label,
-        before=before,
-        system=system,
-    )
+    audit_instance(actor=actor, verb="delete", instance=current, system=system, key=pk, label=label, before=before)
 
 
 @transaction.atomic
@@ -300,14 +272,7 @@ def plan_comment(*, actor: Actor, plan: MitigationPlan, body: str) -> PlanCommen
     comment = PlanComment.objects.create(
         team_id=plan.team_id, plan=plan, author_id=actor.pk, author_name=actor.get_username(), body=body
     )
-    audit_record(
-        team=plan.team,
-        actor=actor,
-        verb="comment",
-        object_type="mitigationplan",
-        object_id=plan.pk,
-        object_repr=str(plan),
-        after={"comment": body},
-        system=plan.system,
+    audit_instance(
+        actor=actor, verb="comment", instance=plan, system=plan.system, team=plan.team, after={"comment": body}
     )
     return comment

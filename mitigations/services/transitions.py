@@ -27,7 +27,7 @@ from mitigations.models import Approval, Decision, MitigationPlan
 from mitigations.services.notifications import notify_plan
 from mitigations.services.plans import clean_evidence_links
 from workbench.permissions import capabilities_of
-from workbench.services.audit import audit_record
+from workbench.services.audit import audit_instance
 from workbench.services.common import Actor, bump_version
 
 MAX_COMMENT = 2000
@@ -133,16 +133,14 @@ def plan_transition(
         after.update(revision=current.revision, content_hash=current.content_hash)
     if links != before_links:
         after["evidence_links"] = links
-    audit_record(
-        team=current.team,
+    audit_instance(
         actor=actor,
         verb=action,
-        object_type="mitigationplan",
-        object_id=current.pk,
-        object_repr=str(current),
+        instance=current,
+        system=current.system,
+        team=current.team,
         before={"status": seen},
         after=after,
-        system=current.system,
     )
     notify_plan(plan=current, event=target, actor=actor, comment=text)
     return current

@@ -22,7 +22,7 @@ from workbench.background import JobRun, enqueue, problem
 from workbench.choices import JobKind, JobStatus
 from workbench.models import Team
 from workbench.permissions import TeamCapability, require
-from workbench.services.audit import audit_record
+from workbench.services.audit import audit_instance
 from workbench.services.common import Actor
 
 MAX_ATTEMPTS = 4  # the first try and three retries
@@ -66,13 +66,12 @@ def _configure(*, actor: Actor, team: Team, url: str, active: bool, rotate_secre
     if rotate_secret and not creating:
         after["secret_rotated"] = True
     if after != before:
-        audit_record(
-            team=team,
+        audit_instance(
             actor=actor,
             verb="create" if creating else "update",
-            object_type="teamwebhook",
-            object_id=hook.pk,
-            object_repr=f"webhook of {team.slug}",
+            instance=hook,
+            team=team,
+            label=f"webhook of {team.slug}",
             before=before,
             after=after,
         )
@@ -85,15 +84,8 @@ def webhook_remove(*, actor: Actor, team: Team) -> None:
     hook = TeamWebhook.objects.filter(team=team).first()
     if hook is None:
         return
-    audit_record(
-        team=team,
-        actor=actor,
-        verb="delete",
-        object_type="teamwebhook",
-        object_id=hook.pk,
-        object_repr=f"webhook of {team.slug}",
-        before={"url": hook.url, "active": hook.active},
-    )
+    before = {"url": hook.url, "active": hook.active}
+    audit_instance(actor=actor, verb="delete", instance=hook, team=team, label=f"webhook of {team.slug}", before=before)
     hook.delete()
 
 

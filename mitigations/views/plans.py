@@ -21,6 +21,7 @@ from mitigations.forms import CommentForm, PlanEditForm, PlanForm, TransitionFor
 from mitigations.models import MitigationPlan, PlanStatus
 from mitigations.services.plans import plan_comment, plan_create, plan_delete, plan_update
 from mitigations.services.transitions import plan_transition
+from workbench.choices import choice_or_blank
 from workbench.models import System
 from workbench.permissions import TeamCapability
 from workbench.selectors import system_get
@@ -37,8 +38,7 @@ def _editable_system(request: HttpRequest, slug: str) -> System:
 @require_safe
 def plan_list(request: HttpRequest, slug: str) -> HttpResponse:
     system = system_get(user=request.user, slug=slug)
-    status = request.GET.get("status", "")
-    status = status if status in PlanStatus.values else ""
+    status = choice_or_blank(request.GET.get("status", ""), PlanStatus)
     plans = list(selectors.plan_list(system=system, status=status))
     effects = selectors.plan_effects(plans)
     context = {

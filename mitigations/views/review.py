@@ -18,6 +18,7 @@ from mitigations.models import AcceptanceStatus, TeamWebhook
 from mitigations.services.acceptances import acceptance_create, acceptance_revoke
 from mitigations.services.webhooks import webhook_configure, webhook_remove
 from threats.models import Finding, FindingStatus, SystemRisk
+from workbench.choices import choice_or_blank
 from workbench.models import Team
 from workbench.permissions import TeamCapability, capabilities_of
 from workbench.selectors import system_get
@@ -53,8 +54,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_safe
 def acceptance_list(request: HttpRequest, slug: str) -> HttpResponse:
     system = system_get(user=request.user, slug=slug)
-    status = request.GET.get("status", "")
-    status = status if status in AcceptanceStatus.values else ""
+    status = choice_or_blank(request.GET.get("status", ""), AcceptanceStatus)
     context = {
         "system": system,
         "acceptances": selectors.acceptance_list(system=system, status=status)[:500],

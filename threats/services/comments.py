@@ -16,10 +16,8 @@ from django.db import transaction
 from threats.models import Finding, FindingComment
 from threats.models.comments import MAX_BODY
 from workbench.permissions import Capabilities, TeamCapability, capabilities_of
-from workbench.services.audit import audit_record
+from workbench.services.audit import audit_instance
 from workbench.services.common import Actor
-
-FINDING_OBJECT = "finding"
 
 
 def clean_body(body: str | None) -> str:
@@ -72,16 +70,8 @@ def finding_comment_add(*, actor: Actor, finding: Finding, body: str) -> Finding
     )
     comment.full_clean()
     comment.save()
-    audit_record(
-        team=finding.system.team,
-        actor=actor,
-        verb="comment",
-        object_type=FINDING_OBJECT,
-        object_id=finding.pk,
-        object_repr=str(finding),
-        after={"comment_id": comment.pk, "comment": text},
-        system=finding.system,
-    )
+    after = {"comment_id": comment.pk, "comment": text}
+    audit_instance(actor=actor, verb="comment", instance=finding, system=finding.system, after=after)
     return comment
 
 
@@ -104,13 +94,4 @@ def finding_comment_remove(*, actor: Actor, comment: FindingComment) -> None:
     finding = row.finding
     before = {"comment_id": row.pk, "comment": row.body, "author": row.author_name}
     row.delete()
-    audit_record(
-        team=finding.system.team,
-        actor=actor,
-        verb="remove_comment",
-        object_type=FINDING_OBJECT,
-        object_id=finding.pk,
-        object_repr=str(finding),
-        before=before,
-        system=finding.system,
-    )
+    audit_instance(actor=actor, verb="remove_comment", instance=finding, system=finding.system, before=before)

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from threats.selectors_diagrams import diagram_panel
+from threats.templatetags.humanize_money import DASH, as_float
 from workbench.models import System
 
 register = template.Library()
@@ -21,10 +22,9 @@ def diagrams_panel(system: System) -> dict[str, Any]:
 @register.filter
 def probability(value: object) -> str:
     """0.00127 -> '0.13%'; attack-path probabilities span many orders of magnitude."""
-    try:
-        p = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "—"
+    p = as_float(value)
+    if p is None:
+        return DASH
     if p >= 0.1:
         return f"{p * 100:.0f}%"
     if p >= 1e-4:

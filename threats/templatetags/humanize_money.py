@@ -6,14 +6,23 @@ from django import template
 
 register = template.Library()
 
+DASH = "—"  # what a missing or non-numeric figure shows
+
+
+def as_float(value: object) -> float | None:
+    """The figure as a float, or None when it is missing or not a number (every filter shows a dash then)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
 
 @register.filter
 def money(value: object) -> str:
     """12_345_678 -> '12.3M'; amounts are estimates, so three significant figures are enough."""
-    try:
-        amount = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "—"
+    amount = as_float(value)
+    if amount is None:
+        return DASH
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(amount) >= limit:
             return f"{amount / limit:.3g}{suffix}"
@@ -22,16 +31,12 @@ def money(value: object) -> str:
 
 @register.filter
 def percent(value: object) -> str:
-    try:
-        return f"{float(value) * 100:.0f}%"  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "—"
+    ratio = as_float(value)
+    return DASH if ratio is None else f"{ratio * 100:.0f}%"
 
 
 @register.filter
 def capped(value: object) -> float:
     """A ratio clamped to [0, 1] for <meter>."""
-    try:
-        return max(0.0, min(1.0, float(value)))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 0.0
+    ratio = as_float(value)
+    return 0.0 if ratio is None else max(0.0, min(1.0, ratio))

@@ -28,6 +28,7 @@ from workbench.api.permissions import token_team_id
 from workbench.models import System
 from workbench.permissions import TeamCapability
 from workbench.selectors import system_get
+from workbench.services.elements import ELEMENT_SERVICES
 
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 SLUG_PARAMETER = OpenApiParameter(
@@ -62,8 +63,8 @@ class SystemScopedMixin:
 class ElementViewSet(SystemScopedMixin, viewsets.GenericViewSet):
     """List, read, create, change (PATCH) and delete one kind of element of a system.
 
-    Subclasses name the model, the output and input serializers, and the two service calls
-    (``save_element`` and ``delete_element``); nothing here writes to the database itself.
+    Subclasses name the model and the output and input serializers; the model's services
+    (``ELEMENT_SERVICES``) write, nothing here writes to the database itself.
     """
 
     model: ClassVar[type[models.Model]]
@@ -77,10 +78,11 @@ class ElementViewSet(SystemScopedMixin, viewsets.GenericViewSet):
     etag_enabled = True
 
     def save_element(self, *, system: System, instance: Any, data: dict[str, Any]) -> Any:
-        raise NotImplementedError
+        services = ELEMENT_SERVICES[self.model]
+        return services.save_instance(actor=self.request.user, system=system, instance=instance, **data)
 
     def delete_element(self, *, instance: Any) -> None:
-        raise NotImplementedError
+        ELEMENT_SERVICES[self.model].delete_instance(actor=self.request.user, instance=instance)
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no system
@@ -94,9 +96,19 @@ class ElementViewSet(SystemScopedMixin, viewsets.GenericViewSet):
         response["ETag"] = representation_etag(data)
         return response
 
-    def _locked(self) -> Any:
+    def _editable_system(self) -> System:
+        """The URL's system, once the caller's role is known to allow model edits (else 403)."""
+        system = self.get_system()
+        system.capabilities.require(TeamCapability.EDIT_MODEL)
+        return system
+
+    def _locked_current(self, request: Request) -> Any:
+        """The URL's row, locked, when ``If-Match`` names its current ETag (else 412); inside the write's
+        transaction, so nobody changes it between the check and the write."""
         rows = self.model._default_manager.select_for_update().filter(system=self.get_system())
-        return get_object_or_404(rows, pk=self.kwargs["pk"])
+        instance = get_object_or_404(rows, pk=self.kwargs["pk"])
+        check_if_match(request, representation_etag(self.get_serializer(instance).data))
+        return instance
 
     def _input(self, data: Any, *, system: System, instance: Any = None, partial: bool = False) -> dict[str, Any]:
         serializer = self.input_serializer_class(
@@ -113,8 +125,7 @@ class ElementViewSet(SystemScopedMixin, viewsets.GenericViewSet):
         return self._answer(self.get_object())
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        system = self.get_system()
-        system.capabilities.require(TeamCapability.EDIT_MODEL)
+        system = self._editable_system()
         data = self._input(request.data, system=system)
         created = self.save_element(system=system, instance=None, data=data)
         response = self._answer(self.get_queryset().get(pk=created.pk), status.HTTP_201_CREATED)
@@ -122,20 +133,16 @@ class ElementViewSet(SystemScopedMixin, viewsets.GenericViewSet):
         return response
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        system = self.get_system()
-        system.capabilities.require(TeamCapability.EDIT_MODEL)
+        system = self._editable_system()
         with transaction.atomic():
-            instance = self._locked()
-            check_if_match(request, representation_etag(self.get_serializer(instance).data))
+            instance = self._locked_current(request)
             data = self._input(request.data, system=system, instance=instance, partial=True)
             self.save_element(system=system, instance=instance, data=data)
         return self._answer(self.get_queryset().get(pk=instance.pk))
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        system = self.get_system()
-        system.capabilities.require(TeamCapability.EDIT_MODEL)
+        self._editable_system()
         with transaction.atomic():
-            instance = self._locked()
-            check_if_match(request, representation_etag(self.get_serializer(instance).data))
+            instance = self._locked_current(request)
             self.delete_element(instance=instance)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -3,7 +3,7 @@
 Nesting (rather than flat routes with a ``?system=`` filter) makes the URL carry the scope: a
 request cannot name an element without naming its system, so the team check happens once, on
 the system, and another team's element is a 404 like a missing one. Each viewset only wires a
-model to its serializers and to the element services (``workbench.services.elements``).
+model to its serializers; the base writes through the model's element services.
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ from workbench.api.serializers import (
     DataFlowSerializer,
     TrustZoneSerializer,
 )
-from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
-from workbench.services import elements as services
+from workbench.models import Asset, AttackerProfile, DataFlow, TrustZone
 
 
 def element_schema(noun: str, output: type[Any], input_: type[Any], tag: str) -> Any:
@@ -70,12 +69,6 @@ class TrustZoneViewSet(ElementViewSet):
     input_serializer_class = TrustZoneInputSerializer
     filterset_class = TrustZoneFilter
 
-    def save_element(self, *, system: System, instance: Any, data: dict[str, Any]) -> Any:
-        return services.zone_save(actor=self.request.user, system=system, zone=instance, **data)
-
-    def delete_element(self, *, instance: Any) -> None:
-        services.zone_delete(actor=self.request.user, zone=instance)
-
 
 @element_schema("asset", AssetSerializer, AssetInputSerializer, "assets")
 class AssetViewSet(ElementViewSet):
@@ -87,12 +80,6 @@ class AssetViewSet(ElementViewSet):
     filterset_class = AssetFilter
     pagination_class = FeedCursorPagination
     prefetch_related = ("copies", "serves")
-
-    def save_element(self, *, system: System, instance: Any, data: dict[str, Any]) -> Any:
-        return services.asset_save(actor=self.request.user, system=system, asset=instance, **data)
-
-    def delete_element(self, *, instance: Any) -> None:
-        services.asset_delete(actor=self.request.user, asset=instance)
 
 
 @element_schema("data flow", DataFlowSerializer, DataFlowInputSerializer, "flows")
@@ -107,12 +94,6 @@ class DataFlowViewSet(ElementViewSet):
     select_related = ("source", "target")
     prefetch_related = ("carries",)
 
-    def save_element(self, *, system: System, instance: Any, data: dict[str, Any]) -> Any:
-        return services.flow_save(actor=self.request.user, system=system, flow=instance, **data)
-
-    def delete_element(self, *, instance: Any) -> None:
-        services.flow_delete(actor=self.request.user, flow=instance)
-
 
 @element_schema("attacker profile", AttackerProfileSerializer, AttackerProfileInputSerializer, "attackers")
 class AttackerProfileViewSet(ElementViewSet):
@@ -123,9 +104,3 @@ class AttackerProfileViewSet(ElementViewSet):
     input_serializer_class = AttackerProfileInputSerializer
     filterset_class = AttackerProfileFilter
     prefetch_related = ("entry_zones", "entry_assets")
-
-    def save_element(self, *, system: System, instance: Any, data: dict[str, Any]) -> Any:
-        return services.attacker_save(actor=self.request.user, system=system, attacker=instance, **data)
-
-    def delete_element(self, *, instance: Any) -> None:
-        services.attacker_delete(actor=self.request.user, attacker=instance)

@@ -73,6 +73,11 @@ def validate_tags(value: Any) -> None:
             raise ValidationError("Each tag must be a non-empty string of at most 40 characters.")
 
 
+def blank_name_errors(name: str | None) -> dict[str, str]:
+    """The error of an element whose name is only white space (the field's own checks let it by)."""
+    return {"name": "Name must not be blank."} if name is not None and not name.strip() else {}
+
+
 class TrustZone(models.Model):
     """A trust boundary; level 0 is the internet, 4 an isolated enclave."""
 
@@ -95,8 +100,8 @@ class TrustZone(models.Model):
         return f"{self.name} (trust {self.trust_level})"
 
     def clean(self) -> None:
-        if self.name is not None and not self.name.strip():
-            raise ValidationError({"name": "Name must not be blank."})
+        if errors := blank_name_errors(self.name):
+            raise ValidationError(errors)
         if self.parent_id is not None:
             if self.parent is not None and self.parent.system_id != self.system_id:
                 raise ValidationError({"parent": "The parent zone belongs to another system."})
@@ -242,9 +247,7 @@ class Asset(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
-        if self.name is not None and not self.name.strip():
-            errors["name"] = "Name must not be blank."
+        errors = blank_name_errors(self.name)
         if self.zone_id is not None and self.zone is not None and self.zone.system_id != self.system_id:
             errors["zone"] = "The zone belongs to another system."
         if self.hosted_on_id is not None and self.hosted_on is not None:
@@ -320,9 +323,7 @@ class DataFlow(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
-        if self.name is not None and not self.name.strip():
-            errors["name"] = "Name must not be blank."
+        errors = blank_name_errors(self.name)
         if self.source_id is not None and self.source_id == self.target_id:
             errors["target"] = "A flow cannot go from an asset to itself."
         for field in ("source", "target"):
@@ -370,5 +371,5 @@ class AttackerProfile(models.Model):
         return f"{self.name} ({self.capability})"
 
     def clean(self) -> None:
-        if self.name is not None and not self.name.strip():
-            raise ValidationError({"name": "Name must not be blank."})
+        if errors := blank_name_errors(self.name):
+            raise ValidationError(errors)

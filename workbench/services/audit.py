@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from workbench.models import AuditEvent, System, Team
@@ -24,7 +24,15 @@ from workbench.models.audit import ChainScheme
 from workbench.services.audit_anchor import Anchor, AnchorBook, anchor_book_read, audit_anchor_write
 from workbench.services.audit_seal import GENESIS, event_hash, legacy_hash, seal_matches
 
-__all__ = ["GENESIS", "ChainReport", "audit_record", "event_hash", "team_audit_reseal", "team_verify_audit"]
+__all__ = [
+    "GENESIS",
+    "ChainReport",
+    "audit_instance",
+    "audit_record",
+    "event_hash",
+    "team_audit_reseal",
+    "team_verify_audit",
+]
 
 BATCH = 2000
 RESEAL_HINT = "run `manage.py verify_audit --reseal` once after upgrading (docs/audit-chain.md)"
@@ -71,6 +79,41 @@ def audit_record(
     event.save(force_insert=True)
     Team.objects.filter(pk=team.pk).update(audit_head=event.sequence)
     return event
+
+
+def audit_instance(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    verb: str,
+    instance: models.Model,
+    system: System | None = None,
+    team: Team | None = None,
+    label: str | None = None,
+    key: Any = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append the event of ``verb`` on one model row, named the same way by every service.
+
+    The object is the row's model name, primary key and ``str`` (or ``label``), so a caller says only
+    what happened and what changed. ``team`` defaults to the system's. A deletion is recorded after
+    the row goes (locks are taken in the same order as by every other write: rows first, the team's
+    chain last), so its caller passes the ``key`` and ``label`` the row had.
+    """
+    owner = team if team is not None else (system.team if system is not None else None)
+    if owner is None:
+        raise ValueError("audit_instance needs a team or a system")
+    return audit_record(
+        team=owner,
+        actor=actor,
+        verb=verb,
+        object_type=instance._meta.model_name or "",
+        object_id=instance.pk if key is None else key,
+        object_repr=str(instance) if label is None else label,
+        before=before,
+        after=after,
+        system=system,
+    )
 
 
 @dataclass(frozen=True)

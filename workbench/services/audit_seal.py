@@ -94,8 +94,9 @@ def _created(event: AuditEvent) -> str:
     return event.created_at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _legacy_content(event: AuditEvent) -> str:
-    body = {
+def _content(event: AuditEvent) -> dict[str, Any]:
+    """The event's own columns, sealed by both schemes (``canonical_json`` sorts the keys)."""
+    return {
         "team": event.team_id,
         "sequence": event.sequence,
         "system": event.system_ref,
@@ -109,7 +110,6 @@ def _legacy_content(event: AuditEvent) -> str:
         "after": event.after,
         "created_at": _created(event),
     }
-    return canonical_json(body)
 
 
 def legacy_hash(event: AuditEvent) -> str:
@@ -118,7 +118,7 @@ def legacy_hash(event: AuditEvent) -> str:
     Kept to verify old chains before ``verify_audit --reseal`` re-seals them; anyone can compute
     it, which is why no chain may rely on it any longer.
     """
-    return hashlib.sha256((event.prev_hash + _legacy_content(event)).encode()).hexdigest()
+    return hashlib.sha256((event.prev_hash + canonical_json(_content(event))).encode()).hexdigest()
 
 
 def event_hash(event: AuditEvent) -> str:
@@ -128,22 +128,7 @@ def event_hash(event: AuditEvent) -> str:
     be nulled by a deletion, so verification checks each link equals its sealed ref or is null
     because the row it named is gone (``workbench.services.audit``).
     """
-    body = {
-        "scheme": ChainScheme.HMAC.value,
-        "team": event.team_id,
-        "sequence": event.sequence,
-        "prev_hash": event.prev_hash,
-        "system": event.system_ref,
-        "actor": event.actor_ref,
-        "actor_name": event.actor_name,
-        "verb": event.verb,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "object_repr": event.object_repr,
-        "before": event.before,
-        "after": event.after,
-        "created_at": _created(event),
-    }
+    body = {"scheme": ChainScheme.HMAC.value, "prev_hash": event.prev_hash, **_content(event)}
     return hmac.new(audit_keys().event, canonical_json(body).encode(), hashlib.sha256).hexdigest()
 
 

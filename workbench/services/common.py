@@ -20,7 +20,7 @@ from django.db.models import F
 from workbench.background import system_changed
 from workbench.models import System
 from workbench.permissions import TeamCapability, require
-from workbench.services.audit import audit_record
+from workbench.services.audit import audit_instance
 
 Actor = AbstractBaseUser | AnonymousUser
 M = TypeVar("M", bound=models.Model)
@@ -133,16 +133,13 @@ def save_element(
             return instance
         bump_version(system)
         old, new = diff(before, after)
-        audit_record(
-            team=system.team,
+        audit_instance(
             actor=actor,
             verb="create" if creating else "update",
-            object_type=instance._meta.model_name or "",
-            object_id=instance.pk,
-            object_repr=str(instance),
+            instance=instance,
+            system=system,
             before=None if creating else old,
             after=new,
-            system=system,
         )
     return instance
 
@@ -156,17 +153,9 @@ def delete_element(
         before = snapshot(instance)
         if extra:
             before.update(extra)
-        object_id, object_repr = instance.pk, str(instance)
+        key, label = instance.pk, str(instance)
         instance.delete()
         bump_version(system)
-        audit_record(
-            team=system.team,
-            actor=actor,
-            verb="delete",
-            object_type=instance._meta.model_name or "",
-            object_id=object_id,
-            object_repr=object_repr,
-            before=before,
-            after=None,
-            system=system,
+        audit_instance(
+            actor=actor, verb="delete", instance=instance, system=system, key=key, label=label, before=before
         )

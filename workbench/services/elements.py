@@ -8,10 +8,11 @@ of risk method v2 (copies, served models) are written in that same transaction b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
 from workbench.models.elements import ASSET_PROPERTIES
@@ -179,3 +180,31 @@ def attacker_save(
 
 def attacker_delete(*, actor: Actor, attacker: AttackerProfile) -> None:
     delete_element(actor=actor, system=attacker.system, instance=attacker)
+
+
+@dataclass(frozen=True)
+class ElementServices:
+    """One element model's save and delete services, and the keyword each takes its row by.
+
+    The web pages and the API both write elements through this table, so neither repeats a
+    per-model call for each of the four element types.
+    """
+
+    instance_kwarg: str
+    save: Callable[..., Any]
+    delete: Callable[..., None]
+
+    def save_instance(self, *, actor: Actor, system: System, instance: Any, **fields: Any) -> Any:
+        """Create (``instance`` None) or change one element with ``fields``."""
+        return self.save(actor=actor, system=system, **{self.instance_kwarg: instance}, **fields)
+
+    def delete_instance(self, *, actor: Actor, instance: Any) -> None:
+        self.delete(actor=actor, **{self.instance_kwarg: instance})
+
+
+ELEMENT_SERVICES: dict[type[models.Model], ElementServices] = {
+    TrustZone: ElementServices("zone", zone_save, zone_delete),
+    Asset: ElementServices("asset", asset_save, asset_delete),
+    DataFlow: ElementServices("flow", flow_save, flow_delete),
+    AttackerProfile: ElementServices("attacker", attacker_save, attacker_delete),
+}

@@ -21,7 +21,7 @@ from django.db import transaction
 from workbench.choices import CopyMode
 from workbench.models import Asset, AssetCopy, AttackerProfile, DataFlow, System, Team, TrustZone
 from workbench.permissions import TeamCapability, require
-from workbench.services.audit import audit_record
+from workbench.services.audit import audit_instance
 from workbench.services.common import Actor, bump_version
 from workbench.services.systems import system_create
 
@@ -150,14 +150,6 @@ def system_generate(
     if insider and by_kind.get("human_role"):
         insider.entry_assets.set(by_kind["human_role"][:3])
     bump_version(system)
-    audit_record(
-        team=team,
-        actor=actor,
-        verb="generate",
-        object_type="system",
-        object_id=system.pk,
-        object_repr=system.name,
-        after={"assets": len(created), "flows": len(flows)},
-        system=system,
-    )
+    counts = {"assets": len(created), "flows": len(flows)}
+    audit_instance(actor=actor, verb="generate", instance=system, system=system, team=team, after=counts)
     return system

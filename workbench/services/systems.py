@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from workbench.choices import ActorType, Capability
 from workbench.models import AttackerProfile, System, Team, TrustZone
 from workbench.permissions import TeamCapability, require
-from workbench.services.audit import audit_record
+from workbench.services.audit import audit_instance
 from workbench.services.common import Actor, bump_version, diff, snapshot
 
 SYSTEM_FIELDS = ("name", "description", "owner", "risk_appetite", "currency", "review_due")
@@ -101,16 +101,7 @@ def system_create(*, actor: Actor, team: Team, seed_defaults: bool = True, **fie
     system = System(team=team, slug=_unique_system_slug(fields.get("name", ""), team), **fields)
     system.full_clean()
     system.save()
-    audit_record(
-        team=team,
-        actor=actor,
-        verb="create",
-        object_type="system",
-        object_id=system.pk,
-        object_repr=system.name,
-        after=snapshot(system),
-        system=system,
-    )
+    audit_instance(actor=actor, verb="create", instance=system, system=system, team=team, after=snapshot(system))
     if seed_defaults:
         internet = TrustZone.objects.create(
             team=team, system=system, name="Internet", trust_level=0, description="Anyone, anywhere."
@@ -120,16 +111,8 @@ def system_create(*, actor: Actor, team: Team, seed_defaults: bool = True, **fie
             profile = AttackerProfile.objects.create(team=team, system=system, **values)
             if spec["internet"]:
                 profile.entry_zones.add(internet)
-        audit_record(
-            team=team,
-            actor=actor,
-            verb="seed_defaults",
-            object_type="system",
-            object_id=system.pk,
-            object_repr=system.name,
-            after={"zones": 1, "attackers": len(DEFAULT_ATTACKERS)},
-            system=system,
-        )
+        seeded = {"zones": 1, "attackers": len(DEFAULT_ATTACKERS)}
+        audit_instance(actor=actor, verb="seed_defaults", instance=system, system=system, team=team, after=seeded)
     return system
 
 
@@ -152,17 +135,7 @@ def system_update(*, actor: Actor, system: System, **fields: Any) -> System:
     if not new:
         return system
     bump_version(system)
-    audit_record(
-        team=system.team,
-        actor=actor,
-        verb="update",
-        object_type="system",
-        object_id=system.pk,
-        object_repr=system.name,
-        before=old,
-        after=new,
-        system=system,
-    )
+    audit_instance(actor=actor, verb="update", instance=system, system=system, before=old, after=new)
     return system
 
 
@@ -177,15 +150,6 @@ def system_delete(*, actor: Actor, system: System) -> None:
         "flows": system.flows.count(),
         "attackers": system.attackers.count(),
     }
-    team, pk, name = system.team, system.pk, system.name
+    team, key, label = system.team, system.pk, system.name
     system.delete()
-    audit_record(
-        team=team,
-        actor=actor,
-        verb="delete",
-        object_type="system",
-        object_id=pk,
-        object_repr=name,
-        before=before,
-        after=None,
-    )
+    audit_instance(actor=actor, verb="delete", instance=system, team=team, key=key, label=label, before=before)

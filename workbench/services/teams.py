@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from workbench.choices import Role
 from workbench.models import Membership, Team
 from workbench.permissions import TeamCapability, require
-from workbench.services.audit import audit_record
+from workbench.services.audit import audit_instance
 from workbench.services.common import Actor
 
 
@@ -33,14 +33,8 @@ def team_create(*, name: str, creator: User) -> Team:
     team.full_clean()
     team.save()
     Membership.objects.create(team=team, user=creator, role=Role.ADMIN)
-    audit_record(
-        team=team,
-        actor=creator,
-        verb="create",
-        object_type="team",
-        object_id=team.pk,
-        object_repr=team.name,
-        after={"name": team.name, "admin": creator.pk},
+    audit_instance(
+        actor=creator, verb="create", instance=team, team=team, after={"name": team.name, "admin": creator.pk}
     )
     return team
 
@@ -57,13 +51,12 @@ def membership_set(*, actor: Actor, team: Team, user: User, role: str) -> Member
         return membership
     membership.role = role
     membership.save(update_fields=["role"])
-    audit_record(
-        team=team,
+    audit_instance(
         actor=actor,
         verb="set_role",
-        object_type="membership",
-        object_id=membership.pk,
-        object_repr=f"{user.get_username()} as {role}",
+        instance=membership,
+        team=team,
+        label=f"{user.get_username()} as {role}",
         before=before,
         after={"role": role},
     )

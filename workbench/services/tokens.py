@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from workbench.models import ApiToken, Team
 from workbench.permissions import TeamCapability, require
-from workbench.services.audit import audit_record
+from workbench.services.audit import audit_instance
 
 TOKEN_PREFIX = "mtw_"  # noqa: S105 - a public marker that makes leaked tokens greppable, not a secret
 
@@ -62,15 +62,8 @@ def token_issue(
         read_only=read_only,
         expires_at=expires_at,
     )
-    audit_record(
-        team=team,
-        actor=user,
-        verb="issue_token",
-        object_type="apitoken",
-        object_id=token.pk,
-        object_repr=str(token),
-        after={"read_only": read_only, "expires_at": str(expires_at or "")},
-    )
+    after = {"read_only": read_only, "expires_at": str(expires_at or "")}
+    audit_instance(actor=user, verb="issue_token", instance=token, team=team, after=after)
     return token, raw
 
 
@@ -108,11 +101,4 @@ def token_revoke(*, actor: User, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(
-            team=token.team,
-            actor=actor,
-            verb="revoke_token",
-            object_type="apitoken",
-            object_id=token.pk,
-            object_repr=str(token),
-        )
+        audit_instance(actor=actor, verb="revoke_token", instance=token, team=token.team)

@@ -1,12 +1,12 @@
 """Create, edit and delete pages for zones, assets, flows and attacker profiles.
 
-One table (``ELEMENTS``) maps the URL's kind to its model, form and services, so the four
-element types share three small views instead of twelve near-copies.
+One table (``ELEMENTS``) maps the URL's kind to its model and form (the model's services are
+``ELEMENT_SERVICES``), so the four element types share three small views instead of twelve
+near-copies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from workbench import selectors
 from workbench.forms import AssetForm, AttackerProfileForm, DataFlowForm, SystemScopedForm, TrustZoneForm
 from workbench.models import Asset, AttackerProfile, DataFlow, System, TrustZone
-from workbench.services import elements as svc
+from workbench.services.elements import ELEMENT_SERVICES, ElementServices
 from workbench.views.helpers import add_service_errors, system_for_write
 
 
@@ -29,25 +29,17 @@ class ElementType:
     model: type[Any]
     form: type[SystemScopedForm]
     label: str
-    instance_kwarg: str
-    save: Callable[..., Any]
-    delete: Callable[..., None]
-    m2m: tuple[str, ...] = ()
+
+    @property
+    def services(self) -> ElementServices:
+        return ELEMENT_SERVICES[self.model]
 
 
 ELEMENTS: dict[str, ElementType] = {
-    "zones": ElementType(TrustZone, TrustZoneForm, "trust zone", "zone", svc.zone_save, svc.zone_delete),
-    "assets": ElementType(Asset, AssetForm, "asset", "asset", svc.asset_save, svc.asset_delete),
-    "flows": ElementType(DataFlow, DataFlowForm, "data flow", "flow", svc.flow_save, svc.flow_delete, ("carries",)),
-    "attackers": ElementType(
-        AttackerProfile,
-        AttackerProfileForm,
-        "attacker profile",
-        "attacker",
-        svc.attacker_save,
-        svc.attacker_delete,
-        ("entry_zones", "entry_assets"),
-    ),
+    "zones": ElementType(TrustZone, TrustZoneForm, "trust zone"),
+    "assets": ElementType(Asset, AssetForm, "asset"),
+    "flows": ElementType(DataFlow, DataFlowForm, "data flow"),
+    "attackers": ElementType(AttackerProfile, AttackerProfileForm, "attacker profile"),
 }
 
 
@@ -62,11 +54,8 @@ def _form_page(request: HttpRequest, system: System, etype: ElementType, instanc
     form = etype.form(request.POST if request.method == "POST" else None, instance=instance, system=system)
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
-        kwargs = {name: fields.pop(name) for name in etype.m2m}
-        if instance is not None:
-            kwargs[etype.instance_kwarg] = instance
         try:
-            saved = etype.save(actor=request.user, system=system, **kwargs, **fields)
+            saved = etype.services.save_instance(actor=request.user, system=system, instance=instance, **fields)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -88,24 +77,27 @@ def element_new(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     return _form_page(request, system_for_write(request, slug), etype, None)
 
 
+def _element_for_write(request: HttpRequest, slug: str, kind: str, pk: int) -> tuple[ElementType, System, Any]:
+    """The URL's element type, its system (the caller may edit it) and the element itself, or 404."""
+    etype = _element_type(kind)
+    system = system_for_write(request, slug)
+    return etype, system, selectors.element_get(model=etype.model, user=request.user, system=system, pk=pk)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def element_edit(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse:
-    etype = _element_type(kind)
-    system = system_for_write(request, slug)
-    instance = selectors.element_get(model=etype.model, user=request.user, system=system, pk=pk)
+    etype, system, instance = _element_for_write(request, slug, kind, pk)
     return _form_page(request, system, etype, instance)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def element_remove(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse:
-    etype = _element_type(kind)
-    system = system_for_write(request, slug)
-    instance = selectors.element_get(model=etype.model, user=request.user, system=system, pk=pk)
+    etype, system, instance = _element_for_write(request, slug, kind, pk)
     if request.method == "POST":
         label = str(instance)
-        etype.delete(actor=request.user, **{etype.instance_kwarg: instance})
+        etype.services.delete_instance(actor=request.user, instance=instance)
         messages.success(request, f"Deleted {etype.label} “{label}”.")
         return redirect(system)
     return render(

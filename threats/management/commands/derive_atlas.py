@@ -17,7 +17,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from threats.atlas_derived import derive
-from threats.atlas_parser import MAX_BYTES, AtlasFormatError
+from threats.atlas_parser import AtlasFormatError
+from threats.management.exports import read_export
 from threats.services.atlas import SHIPPED_FILE
 
 
@@ -54,11 +55,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["path"]
-        try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_BYTES + 1)  # one byte over the cap is enough to refuse it
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from None
+        data = read_export(path)
         try:
             text = derive(data)
         except AtlasFormatError as exc:

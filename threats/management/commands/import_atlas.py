@@ -19,7 +19,8 @@ import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from threats.atlas_parser import MAX_BYTES, AtlasFormatError
+from threats.atlas_parser import AtlasFormatError
+from threats.management.exports import read_export
 from threats.services.atlas import atlas_import, atlas_unknown_references
 
 # (library file, top-level key, key holding ATLAS ids, kind of entry for messages)
@@ -61,11 +62,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["path"]
-        try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_BYTES + 1)  # one byte over the cap is enough to refuse it
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from None
+        data = read_export(path)
         try:
             report = atlas_import(data=data)
         except AtlasFormatError as exc:

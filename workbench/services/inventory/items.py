@@ -91,45 +91,67 @@ def _item_key(section: str, index: int, external_id: Any, first_seen: dict[str, 
     return key
 
 
-def parse_assets(raw_items: list[Any], errors: ItemErrors) -> tuple[list[Item], set[str]]:
-    """Checked assets, and the key of every asset item (valid or not, so that a flow to an invalid
-    asset is not reported a second time); every problem goes into ``errors``."""
-    checkers = asset_checkers()
+# What a key reader returns for an item that has no key to check (its error is already recorded).
+NO_KEY = object()
+KeyOf = Callable[[int, dict[str, Any], dict[str, Any] | None, "ItemErrors"], Any]
+
+
+def _parse_items(
+    section: str,
+    noun: str,
+    raw_items: list[Any],
+    checkers: dict[str, Callable[[Any], Any]],
+    key_of: KeyOf,
+    errors: ItemErrors,
+) -> tuple[list[Item], set[str]]:
+    """Check every item of one section: its shape, its values, then its key as ``key_of`` reads it.
+
+    Returns the valid items and the key of every item whose key checked (valid values or not).
+    """
     items: list[Item] = []
     first_seen: dict[str, int] = {}
     for index, raw in enumerate(raw_items):
         if not isinstance(raw, dict):
-            errors.add("assets", index, None, "non_field_errors", "Each asset must be a JSON object.")
+            errors.add(section, index, None, "non_field_errors", f"Each {noun} must be a JSON object.")
             continue
-        values = _parse_values("assets", index, raw, checkers, errors)
-        key = _item_key("assets", index, raw.get("external_id"), first_seen, errors)
+        values = _parse_values(section, index, raw, checkers, errors)
+        external_id = key_of(index, raw, values, errors)
+        if external_id is NO_KEY:
+            continue
+        key = _item_key(section, index, external_id, first_seen, errors)
         if key is not None and values is not None:
             items.append(Item(index, key, values))
     return items, set(first_seen)
+
+
+def parse_assets(raw_items: list[Any], errors: ItemErrors) -> tuple[list[Item], set[str]]:
+    """Checked assets, and the key of every asset item (valid or not, so that a flow to an invalid
+    asset is not reported a second time); every problem goes into ``errors``."""
+    return _parse_items("assets", "asset", raw_items, asset_checkers(), _asset_key, errors)
+
+
+def _asset_key(index: int, raw: dict[str, Any], values: dict[str, Any] | None, errors: ItemErrors) -> Any:
+    """An asset's ``external_id`` is required: a missing one is reported by the key check."""
+    return raw.get("external_id")
 
 
 def derived_flow_key(source: str, target: str) -> str:
     return f"{source}->{target}"
 
 
+def _flow_key(index: int, raw: dict[str, Any], values: dict[str, Any] | None, errors: ItemErrors) -> Any:
+    """The flow's ``external_id``, else ``"<source>-><target>"`` from its checked values."""
+    if "external_id" in raw:
+        return raw["external_id"]
+    if values is None:
+        return NO_KEY
+    if "source" not in values or "target" not in values:
+        errors.add("flows", index, None, "external_id", "Give an external_id, or both source and target.")
+        return NO_KEY
+    return derived_flow_key(values["source"], values["target"])
+
+
 def parse_flows(raw_items: list[Any], errors: ItemErrors) -> list[Item]:
     """Checked flows; ``external_id`` defaults to ``"<source>-><target>"`` when omitted."""
-    checkers = flow_checkers()
-    items: list[Item] = []
-    first_seen: dict[str, int] = {}
-    for index, raw in enumerate(raw_items):
-        if not isinstance(raw, dict):
-            errors.add("flows", index, None, "non_field_errors", "Each flow must be a JSON object.")
-            continue
-        values = _parse_values("flows", index, raw, checkers, errors)
-        external_id = raw.get("external_id")
-        if "external_id" not in raw:
-            if values is None or "source" not in values or "target" not in values:
-                if values is not None:
-                    errors.add("flows", index, None, "external_id", "Give an external_id, or both source and target.")
-                continue
-            external_id = derived_flow_key(values["source"], values["target"])
-        key = _item_key("flows", index, external_id, first_seen, errors)
-        if key is not None and values is not None:
-            items.append(Item(index, key, values))
+    items, _keys = _parse_items("flows", "flow", raw_items, flow_checkers(), _flow_key, errors)
     return items

@@ -72,19 +72,46 @@ def _varying(ops: list[Any], always: tuple[str, ...]) -> list[str]:
     return list(names)
 
 
+def _new_row_constants(
+    defaults: dict[str, Any], names: list[str], system: System, origin: dict[str, str], now: datetime
+) -> dict[str, Any]:
+    """What every new row of one insert shares: the defaults no row sets, its system, origin and times."""
+    constants = {key: value for key, value in defaults.items() if key not in names}
+    return constants | {
+        "team_id": system.team_id,
+        "system_id": system.pk,
+        **origin,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _number(creates: list[Any], pks: Iterable[int], ids: dict[str, int] | None) -> None:
+    """Give each new row its key and, when ``ids`` is given, file it under the row's external id."""
+    for op, pk in zip(creates, pks, strict=True):
+        op.pk = pk
+        if ids is not None:
+            ids[op.item.external_id] = pk
+
+
+def _preallocate(
+    writer: Writer, model: type[models.Model], creates: list[Any], names: list[str], ids: dict[str, int] | None
+) -> bool:
+    """Number the new rows before the insert where the writer can (then ``id`` is a column sent)."""
+    allocated = writer.allocate(model, len(creates))
+    if allocated is None:
+        return False
+    names.insert(0, "id")
+    _number(creates, allocated, ids)
+    return True
+
+
 def _create_assets(writer: Writer, plan: SyncPlan, system: System, ids: dict[str, int], now: datetime) -> None:
     """Insert new assets; a host that is a stored asset is set at once, a new one right after."""
     creates = [op for op in plan.assets if op.created]
     names = _varying(creates, ("external_id", "hosted_on_id"))
-    constants = {key: value for key, value in ASSET_DEFAULTS.items() if key not in names}
-    constants |= {"team_id": system.team_id, "system_id": system.pk, "source": plan.envelope.source}
-    constants |= {"created_at": now, "updated_at": now}
-    allocated = writer.allocate(Asset, len(creates))
-    if allocated is not None:
-        names.insert(0, "id")
-        for op, pk in zip(creates, allocated, strict=True):
-            op.pk = pk
-            ids[op.item.external_id] = pk
+    constants = _new_row_constants(ASSET_DEFAULTS, names, system, {"source": plan.envelope.source}, now)
+    numbered = _preallocate(writer, Asset, creates, names, ids)
     rows = []
     for op in creates:
         host = ids.get(op.host[1]) if op.host is not None else None
@@ -93,10 +120,8 @@ def _create_assets(writer: Writer, plan: SyncPlan, system: System, ids: dict[str
         if host is not None:
             op.host = None
     inserted = writer.insert(Asset, rows, constants)
-    if allocated is None:
-        for op, pk in zip(creates, inserted, strict=True):
-            op.pk = pk
-            ids[op.item.external_id] = pk
+    if not numbered:
+        _number(creates, inserted, ids)
     late = [(op.pk, {"hosted_on_id": _resolve(op.host, ids)}) for op in creates if op.host]
     if late:
         writer.update(Asset, late, {"updated_at": now})  # type: ignore[arg-type]
@@ -105,23 +130,16 @@ def _create_assets(writer: Writer, plan: SyncPlan, system: System, ids: dict[str
 def _create_flows(writer: Writer, plan: SyncPlan, system: System, ids: dict[str, int], now: datetime) -> None:
     creates = [op for op in plan.flows if op.created]
     names = _varying(creates, ("external_id", "source_id", "target_id"))
-    constants = {key: value for key, value in FLOW_DEFAULTS.items() if key not in names}
-    constants |= {"team_id": system.team_id, "system_id": system.pk, "origin": plan.envelope.source}
-    constants |= {"created_at": now, "updated_at": now}
-    allocated = writer.allocate(DataFlow, len(creates))
-    if allocated is not None:
-        names.insert(0, "id")
-        for op, pk in zip(creates, allocated, strict=True):
-            op.pk = pk
+    constants = _new_row_constants(FLOW_DEFAULTS, names, system, {"origin": plan.envelope.source}, now)
+    numbered = _preallocate(writer, DataFlow, creates, names, None)
     rows = []
     for op in creates:
         values = {**op.values, "id": op.pk, "external_id": op.item.external_id}
         values |= {"source_id": _resolve(op.source, ids), "target_id": _resolve(op.target, ids)}
         rows.append({name: values[name] if name in values else FLOW_DEFAULTS[name] for name in names})
     inserted = writer.insert(DataFlow, rows, constants)
-    if allocated is None:
-        for op, pk in zip(creates, inserted, strict=True):
-            op.pk = pk
+    if not numbered:
+        _number(creates, inserted, None)
 
 
 def write_plan(*, plan: SyncPlan, system: System, now: datetime) -> dict[str, int]:
