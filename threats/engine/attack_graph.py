@@ -15,7 +15,7 @@ This module is built once per view; the attacker profile enters only in ``evalua
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -59,46 +59,15 @@ class FindingSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class ViewGraph:
-    """Arrays of one view. Moves m: ``move_src/dst`` nodes, ``move_finding`` index into
-    ``findings``, ``move_factor`` the zone-crossing factor; structural edges ``struct_*``; every
-    (src, dst) pair once in ``pair_src/dst`` with ``move_pair`` / ``struct_pair`` pointing there."""
-
-    topo: Topology
-    findings: tuple[FindingSpec, ...]
-    move_src: np.ndarray
-    move_dst: np.ndarray
-    move_finding: np.ndarray
-    move_factor: np.ndarray
-    move_active: np.ndarray
-    struct_src: np.ndarray
-    struct_dst: np.ndarray
-    struct_p: np.ndarray
-    pair_src: np.ndarray
-    pair_dst: np.ndarray
-    move_pair: np.ndarray
-    struct_pair: np.ndarray
-    thefts: TheftTable
-    inst_active: np.ndarray  # per theft instance: its finding is active in this view
-    c_active: np.ndarray  # per compute instance
-    finding_index: Mapping[tuple[str, str, int], int] = field(default_factory=dict)
-    success: np.ndarray = field(default_factory=lambda: np.zeros((0, 5)))  # (findings, OC levels)
-    actor_allowed: Mapping[str, np.ndarray] = field(default_factory=dict)  # actor type -> per finding
-
-    @property
-    def nodes(self) -> int:
-        return self.topo.nodes
-
-    def label(self, node: int) -> NodeLabel:
-        return self.topo.labels[node]
-
-
-@dataclass(frozen=True, slots=True)
 class ViewFrame:
     """A view's graph before controls: positions, moves, structural edges and theft places.
     Controls change only the odds, so one frame is priced for every set of controls on the same
     system and findings (``price_view``): current and projected share it, and so do the
-    advisor's control what-ifs."""
+    advisor's control what-ifs.
+
+    Moves m: ``move_src/dst`` nodes, ``move_finding`` index into the findings, ``move_factor``
+    the zone-crossing factor; structural edges ``struct_*``; every (src, dst) pair once in
+    ``pair_src/dst`` with ``move_pair`` / ``struct_pair`` pointing there."""
 
     topo: Topology
     matches: tuple[tuple[Match, bool], ...]
@@ -116,10 +85,26 @@ class ViewFrame:
     move_pair: np.ndarray
     struct_pair: np.ndarray
     places: TheftPlaces
-    inst_active: np.ndarray
-    c_active: np.ndarray
+    inst_active: np.ndarray  # per theft instance: its finding is active in this view
+    c_active: np.ndarray  # per compute instance
     finding_index: Mapping[tuple[str, str, int], int]
-    actor_allowed: Mapping[str, np.ndarray]
+    actor_allowed: Mapping[str, np.ndarray]  # actor type -> per finding
+
+    @property
+    def nodes(self) -> int:
+        return self.topo.nodes
+
+    def label(self, node: int) -> NodeLabel:
+        return self.topo.labels[node]
+
+
+@dataclass(frozen=True, slots=True)
+class ViewGraph(ViewFrame):
+    """A frame priced with one view's controls: every finding's success and every theft's odds."""
+
+    findings: tuple[FindingSpec, ...]
+    thefts: TheftTable
+    success: np.ndarray  # (findings, OC levels)
 
 
 # (threat code, codes in force, boost bytes or None) -> (success by OC, reductions)
@@ -230,27 +215,11 @@ def price_view(frame: ViewFrame, controls: ControlsInForce, memo: SuccessMemo | 
         frame.places, specs=specs, controls=(everywhere, on_asset, on_flow), jewel_factor=jewel_factor
     )
     return ViewGraph(
-        topo=frame.topo,
+        **{f.name: getattr(frame, f.name) for f in fields(ViewFrame)},
         findings=tuple(specs),
-        move_src=frame.move_src,
-        move_dst=frame.move_dst,
-        move_finding=frame.move_finding,
-        move_factor=frame.move_factor,
-        move_active=frame.move_active,
-        struct_src=frame.struct_src,
-        struct_dst=frame.struct_dst,
-        struct_p=frame.struct_p,
-        pair_src=frame.pair_src,
-        pair_dst=frame.pair_dst,
-        move_pair=frame.move_pair,
-        struct_pair=frame.struct_pair,
         thefts=thefts,
-        inst_active=frame.inst_active,
-        c_active=frame.c_active,
-        finding_index=frame.finding_index,
         # Read by every profile run (and every what-if of the savings and the advisor).
         success=np.asarray([spec.success for spec in specs], dtype=np.float64).reshape(len(specs), 5),
-        actor_allowed=frame.actor_allowed,
     )
 
 

@@ -16,7 +16,7 @@ the profile's authorised scope), ``held`` (an entry asset) and ``physical``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,31 +56,6 @@ class Jewels:
     clones: tuple[Money, ...]  # what a functional clone of each is worth (replication value)
 
 
-@dataclass(frozen=True, slots=True)
-class TheftTable:
-    """Instances (arrays indexed by instance) and the jewels and endpoints they refer to."""
-
-    jewels: Jewels
-    finding: np.ndarray
-    node: np.ndarray
-    start: np.ndarray
-    target: np.ndarray
-    jewel: np.ndarray
-    fraction: np.ndarray
-    success: np.ndarray  # (I, 5)
-    yield_kind: tuple[str, ...]
-    jewel_reductions: tuple[tuple[tuple[str, tuple[float, ...]], ...], ...]
-    budgets: tuple[tuple[ExtractionBudget, ...] | None, ...]
-    # compute abuse: one row per (finding, place)
-    c_finding: np.ndarray
-    c_node: np.ndarray
-    c_endpoint: np.ndarray
-    c_success: np.ndarray
-    endpoints: tuple[int, ...]
-    endpoint_cost: tuple[Money, ...]
-    endpoint_days: np.ndarray
-
-
 def _yields(kind: str, target_type: str, target_id: int, where: Placement, facts_flow: Any, outgoing: Any) -> list:
     """(jewel id, copy kind) pairs a theft on the target takes; copy kind is "stored",
     "loaded", "served", "retrieved", "carried" or "trained"."""
@@ -109,9 +84,10 @@ def _yields(kind: str, target_type: str, target_id: int, where: Placement, facts
 
 @dataclass(frozen=True, slots=True)
 class TheftPlaces:
-    """The instances of a view before controls: where each theft and compute abuse can happen.
-    Controls change only the odds (``price_thefts``), so one set of places serves every set of
-    controls on the same system (current and projected, the advisor's control what-ifs)."""
+    """The instances of a view before controls (arrays indexed by instance), and the jewels and
+    endpoints they refer to: where each theft and compute abuse can happen. Controls change only
+    the odds (``price_thefts``), so one set of places serves every set of controls on the same
+    system (current and projected, the advisor's control what-ifs)."""
 
     jewels: Jewels
     finding: np.ndarray
@@ -122,14 +98,26 @@ class TheftPlaces:
     fraction: np.ndarray
     yield_kind: tuple[str, ...]
     own: tuple[bool, ...]  # the jewel's own (``on: jewel``) controls act on this copy
-    size: tuple[float, ...]  # how much the copy's size slows its exfiltration
+    size: tuple[float | None, ...]  # how much the copy's size slows its exfiltration, where it does
     budgeted: Mapping[int, AssetData]  # finding -> the endpoint its extraction budget is for
+    # compute abuse: one row per (finding, place)
     c_finding: np.ndarray
     c_node: np.ndarray
     c_endpoint: np.ndarray
     endpoints: tuple[int, ...]
     endpoint_cost: tuple[Money, ...]
     assets: Mapping[int, AssetData]
+
+
+@dataclass(frozen=True, slots=True)
+class TheftTable(TheftPlaces):
+    """The places priced with one view's controls."""
+
+    success: np.ndarray  # (I, 5)
+    jewel_reductions: tuple[tuple[tuple[str, tuple[float, ...]], ...], ...]
+    budgets: tuple[tuple[ExtractionBudget, ...] | None, ...]
+    c_success: np.ndarray
+    endpoint_days: np.ndarray
 
 
 def theft_places(
@@ -255,23 +243,11 @@ def price_thefts(
     c_success = [specs[f].success * factor.get(f, _ONES) for f in places.c_finding.tolist()]
     assets = places.assets
     return TheftTable(
-        jewels=places.jewels,
-        finding=places.finding,
-        node=places.node,
-        start=places.start,
-        target=places.target,
-        jewel=places.jewel,
-        fraction=places.fraction,
+        **{f.name: getattr(places, f.name) for f in fields(TheftPlaces)},
         success=np.asarray(success, dtype=np.float64).reshape(-1, 5),
-        yield_kind=places.yield_kind,
         jewel_reductions=tuple(reductions),
         budgets=tuple(row_budgets),
-        c_finding=places.c_finding,
-        c_node=places.c_node,
-        c_endpoint=places.c_endpoint,
         c_success=np.asarray(c_success, dtype=np.float64).reshape(-1, 5),
-        endpoints=places.endpoints,
-        endpoint_cost=places.endpoint_cost,
         endpoint_days=np.asarray([_abuse_days(assets[e], on_asset.get(e, everywhere)) for e in places.endpoints]),
     )
 
