@@ -18,14 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from threats.engine.actions import Action, apply_hardening, control_actions, flow_actions, hardening_actions
-from threats.engine.attack_graph import SuccessMemo, ViewFrame, price_view, view_frame
+from threats.engine.attack_graph import SuccessMemo, ViewFrame, known_moves, price_view, view_frame
 from threats.engine.attackers import AttackerData
 from threats.engine.chokepoints import ChokePoint, Cut, choke_points, weighted_cut
 from threats.engine.controls import ControlsInForce, coverage, merge
 from threats.engine.evaluate import run_profile
 from threats.engine.facts import derive_facts
 from threats.engine.jewels import placement
-from threats.engine.library import Library, find_threats
+from threats.engine.library import Library, find_threats, rematch
 from threats.engine.risk import current_paths_view, system_expected
 from threats.engine.routes import pair_moves, route_of
 from threats.engine.snapshot import SystemSnapshot
@@ -88,7 +88,7 @@ class Evaluator:
         self.snapshot, self.library, self.attackers = snapshot, library, tuple(attackers)
         self.controls = {code: coverage(v) for code, v in controls.items()}
         self.count = 0
-        base_facts = derive_facts(snapshot)
+        self._base_facts = base_facts = derive_facts(snapshot)
         self._base_matches = find_threats(library, snapshot, base_facts)
         # Frames by the hardening changes applied (in order): a control what-if re-prices the
         # frame of the state it starts from instead of rebuilding the graph; success memo shared.
@@ -102,6 +102,7 @@ class Evaluator:
             )
         }
         self._memo: SuccessMemo = {}
+        self._base_moves = known_moves(self._frames[()])
 
     @property
     def matches(self) -> list:
@@ -113,9 +114,15 @@ class Evaluator:
         if frame is None:
             snapshot = apply_hardening(self.snapshot, hardened)
             facts = derive_facts(snapshot)
-            matches = find_threats(self.library, snapshot, facts)
+            # A change touches a few targets: the others keep their matches and moves.
+            matches = rematch(self.library, facts, self._base_facts, self._base_matches)
             frame = view_frame(
-                snapshot=snapshot, facts=facts, where=placement(snapshot), library=self.library, active=matches
+                snapshot=snapshot,
+                facts=facts,
+                where=placement(snapshot),
+                library=self.library,
+                active=matches,
+                reuse=self._base_moves,
             )
             others = [k for k in self._frames if k]
             if len(others) >= FRAMES_KEPT:  # keep the base; drop the least recently used state

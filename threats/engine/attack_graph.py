@@ -107,6 +107,22 @@ class ViewGraph(ViewFrame):
     success: np.ndarray  # (findings, OC levels)
 
 
+MoveList = list[tuple[int, int, float]]
+KnownMoves = tuple[Topology, Mapping[tuple[str, str, int], MoveList]]
+
+
+def known_moves(frame: ViewFrame) -> KnownMoves:
+    """``frame``'s topology and each of its findings' moves, by (threat code, target type, id)."""
+    result: dict[tuple[str, str, int], MoveList] = {
+        (m.threat_code, m.target_type, m.target_id): [] for m, _ in frame.matches
+    }
+    keys = list(result)
+    finding, src, dst = frame.move_finding.tolist(), frame.move_src.tolist(), frame.move_dst.tolist()
+    for f, a, b, factor in zip(finding, src, dst, frame.move_factor.tolist(), strict=True):
+        result[keys[f]].append((a, b, factor))
+    return frame.topo, result
+
+
 # (threat code, codes in force, boost bytes or None) -> (success by OC, reductions)
 SuccessMemo = dict[tuple[str, frozenset[str], bytes | None], tuple[np.ndarray, tuple]]
 
@@ -135,12 +151,17 @@ def view_frame(
     library: Library,
     active: Sequence[Match],
     shadow: Sequence[Match] = (),
+    reuse: KnownMoves | None = None,
 ) -> ViewFrame:
-    """Everything of ``build_view`` that does not depend on the controls in force."""
+    """Everything of ``build_view`` that does not depend on the controls in force. ``reuse``:
+    ``known_moves`` of a frame of the same library on a system that differs in a few properties
+    (the advisor's hardening what-ifs); where both have the same topology, a finding's moves are
+    taken from it, since they depend on nothing else."""
     topo = topology(snapshot, facts)
     threats = {t.code: t for t in library.threats}
     matches = tuple([(m, True) for m in active] + [(m, False) for m in shadow])
     found = [(threats[m.threat_code], (m.threat_code, m.target_type, m.target_id)) for m, _ in matches]
+    known = reuse[1] if reuse is not None and reuse[0] == topo else {}
     msrc: list[int] = []
     mdst: list[int] = []
     mfind: list[int] = []
@@ -148,7 +169,8 @@ def view_frame(
     for f, (threat, key) in enumerate(found):
         if threat.role != "access":
             continue
-        for src, dst, factor in _moves(threat, key[1], key[2], topo):
+        moves = known.get(key)
+        for src, dst, factor in _moves(threat, key[1], key[2], topo) if moves is None else moves:
             msrc.append(src)
             mdst.append(dst)
             mfind.append(f)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Literal
@@ -209,6 +209,24 @@ def find_threats(library: Library, snapshot: SystemSnapshot, facts: SystemFacts 
     facts = facts if facts is not None else derive_facts(snapshot)
     with gc_paused():
         return _match(library, facts)
+
+
+def rematch(library: Library, facts: SystemFacts, base_facts: SystemFacts, base: Sequence[Match]) -> list[Match]:
+    """``find_threats`` for ``facts`` that differ from ``base_facts`` in a few targets (a what-if
+    of the advisor): a target's matches depend on its own attributes only, so a target whose
+    attributes are unchanged keeps its ``base`` matches and only the others are tested again."""
+    assets = {i: a for i, a in facts.assets.items() if base_facts.assets.get(i) != a}
+    flows = {i: a for i, a in facts.flows.items() if base_facts.flows.get(i) != a}
+    kept = [
+        m
+        for m in base
+        if (m.target_type == "asset" and m.target_id in facts.assets and m.target_id not in assets)
+        or (m.target_type == "flow" and m.target_id in facts.flows and m.target_id not in flows)
+    ]
+    with gc_paused():
+        matches = kept + _match(library, SystemFacts(assets=assets, flows=flows))
+    matches.sort(key=lambda m: (m.threat_code, m.target_type, m.target_id))
+    return matches
 
 
 def _match(library: Library, facts: SystemFacts) -> list[Match]:
