@@ -13,12 +13,12 @@ import pytest
 
 from tests.explained import explained
 from threats.engine.actions import apply_hardening, hardening_actions
-from threats.engine.attack_graph import build_view
 from threats.engine.controls import merge
 from threats.engine.evaluate import run_profile
 from threats.engine.facts import derive_facts
 from threats.engine.jewels import placement
 from threats.engine.library import find_threats
+from threats.engine.pricing import build_view
 from threats.engine.risk import system_expected
 from threats.models import Finding, FindingStatus, SystemRisk
 from threats.services.advice import system_advice

@@ -15,15 +15,17 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from tests.threats.test_chokepoint_flows import carrying
 from tests.threats.test_risk_v2_properties import library, systems
 from threats.engine.actions import apply_hardening, control_actions, hardening_actions
 from threats.engine.advisor import Evaluator
-from threats.engine.attack_graph import SuccessMemo, ViewGraph, build_view, price_view, view_frame
+from threats.engine.attack_graph import ViewGraph, view_frame
 from threats.engine.controls import Coverage, coverage, implied_controls, merge
 from threats.engine.evaluate import run_profile
 from threats.engine.facts import derive_facts
 from threats.engine.jewels import placement
 from threats.engine.library import find_threats
+from threats.engine.pricing import SuccessMemo, build_view, price_view
 from threats.engine.risk import system_expected
 
 EXAMPLES = hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -65,6 +67,50 @@ def test_a_shared_frame_prices_like_a_fresh_build(system, data) -> None:  # type
         shared = price_view(frame, controls, memo)
         fresh = build_view(snapshot=snapshot, facts=facts, where=where, library=lib, active=matches, controls=controls)
         _same(shared, fresh)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(systems(), carrying()), st.data())
+def test_pricing_from_a_base_graph_equals_pricing_anew(system, data) -> None:  # type: ignore[no-untyped-def]
+    """Scoped placements added to a priced graph re-price only their targets' findings (see
+    ``pricing``); the result must be the fresh graph. Other changes fall back to a full pricing."""
+    snapshot, _ = system
+    lib = library()
+    facts = derive_facts(snapshot)
+    matches = find_threats(lib, snapshot, facts)
+    where = placement(snapshot)
+    threats = {t.code: t for t in lib.threats}
+    # The controls of the matched techniques: placements that change some finding's odds.
+    codes = sorted({tc.control for m in matches for tc in threats[m.threat_code].controls}) or ["M-EGRESS-DLP"]
+    on_flows = sorted(
+        {tc.control for m in matches if m.target_type == "flow" for tc in threats[m.threat_code].controls}
+    )
+    if on_flows and data.draw(st.booleans()):  # a control on a flow's end acts on the flow's findings too
+        codes = on_flows
+    asset_ids = [a.id for a in snapshot.assets]
+    flow_ids = [f.id for f in snapshot.flows] or [0]
+    implied = dict(implied_controls(snapshot, set(codes)))
+
+    def scoped(code_list: list[str]) -> dict[str, Coverage | None]:
+        result: dict[str, Coverage | None] = {}
+        for code in code_list:
+            on = frozenset(data.draw(st.sets(st.sampled_from(asset_ids), max_size=3)))
+            along = frozenset(data.draw(st.sets(st.sampled_from(flow_ids), max_size=2)))
+            result[code] = Coverage(on, along) if data.draw(st.integers(0, 4)) else None
+        return result
+
+    first = merge(implied, scoped(data.draw(st.lists(st.sampled_from(codes), max_size=4, unique=True))))
+    first = {code: coverage(v) for code, v in first.items()}
+    frame = view_frame(snapshot=snapshot, facts=facts, where=where, library=lib, active=matches)
+    memo: SuccessMemo = {}
+    base = (first, price_view(frame, first, memo))
+    for _ in range(3):
+        more = merge(first, scoped(data.draw(st.lists(st.sampled_from(codes), min_size=1, max_size=3, unique=True))))
+        more = {code: coverage(v) for code, v in more.items()}
+        if data.draw(st.booleans()) and more:  # sometimes not a growth: a code taken away
+            more.pop(data.draw(st.sampled_from(sorted(more))))
+        fresh = build_view(snapshot=snapshot, facts=facts, where=where, library=lib, active=matches, controls=more)
+        _same(price_view(frame, more, memo, base), fresh)
 
 
 @EXAMPLES

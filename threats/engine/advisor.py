@@ -18,14 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from threats.engine.actions import Action, apply_hardening, control_actions, flow_actions, hardening_actions
-from threats.engine.attack_graph import SuccessMemo, ViewFrame, known_moves, price_view, view_frame
+from threats.engine.attack_graph import ViewFrame, known_moves, view_frame
 from threats.engine.attackers import AttackerData
 from threats.engine.chokepoints import ChokePoint, Cut, choke_points, weighted_cut
-from threats.engine.controls import ControlsInForce, coverage, merge
+from threats.engine.controls import ControlsInForce, Coverage, coverage, merge
 from threats.engine.evaluate import run_profile
 from threats.engine.facts import derive_facts
 from threats.engine.jewels import placement
 from threats.engine.library import Library, find_threats, rematch
+from threats.engine.pricing import Priced, SuccessMemo, price_view
 from threats.engine.risk import current_paths_view, system_expected
 from threats.engine.routes import pair_moves, route_of
 from threats.engine.snapshot import SystemSnapshot
@@ -102,6 +103,7 @@ class Evaluator:
             )
         }
         self._memo: SuccessMemo = {}
+        self._priced: dict[tuple[tuple[str, ...], tuple[str, ...]], Priced] = {}
         self._base_moves = known_moves(self._frames[()])
 
     @property
@@ -130,15 +132,34 @@ class Evaluator:
         self._frames[key] = frame
         return frame
 
-    def loss(self, actions: Sequence[Action]) -> float:
-        self.count += 1
+    def _controls(self, actions: Sequence[Action]) -> dict[str, Coverage | None]:
         extra: ControlsInForce = {}
         for action in actions:
             if action.control:
                 extra = merge(extra, {action.control: action.coverage})
-        frame = self._frame([a for a in actions if a.change])
-        controls = {code: coverage(v) for code, v in merge(self.controls, extra).items()}
-        graph = price_view(frame, controls, self._memo)
+        return {code: coverage(v) for code, v in merge(self.controls, extra).items()}
+
+    def _state(self, frame: ViewFrame, key: tuple[str, ...], chosen: Sequence[Action]) -> Priced:
+        """The graph of the chosen actions (priced once per step), base of the step's control
+        what-ifs: each then prices only the findings on the targets it adds a control to."""
+        state = (key, tuple(a.key for a in chosen if a.control))
+        priced = self._priced.pop(state, None)  # re-inserted last: LRU order, as the frames
+        if priced is None:
+            controls = self._controls(chosen)
+            priced = (controls, price_view(frame, controls, self._memo))
+            if len(self._priced) >= FRAMES_KEPT:
+                del self._priced[next(iter(self._priced))]
+        self._priced[state] = priced
+        return priced
+
+    def loss(self, actions: Sequence[Action]) -> float:
+        self.count += 1
+        hardened = [a for a in actions if a.change]
+        frame = self._frame(hardened)
+        base = None
+        if actions and actions[-1].control and actions[-1].coverage is not None:  # a scoped control
+            base = self._state(frame, tuple(a.key for a in hardened), actions[:-1])
+        graph = price_view(frame, self._controls(actions), self._memo, base)
         return system_expected(graph, [run_profile(graph, a) for a in self.attackers])
 
 

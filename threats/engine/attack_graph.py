@@ -14,19 +14,17 @@ This module is built once per view; the attacker profile enters only in ``evalua
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from threats.engine.controls import ControlsInForce, codes_by_element
 from threats.engine.facts import SystemFacts
-from threats.engine.graph_parts import Flows, Topology, topology
+from threats.engine.graph_parts import Topology, topology
 from threats.engine.jewels import Placement, initiator_of
 from threats.engine.library import Library, Match, ThreatDef
 from threats.engine.snapshot import SystemSnapshot
-from threats.engine.success import finding_success, jewel_factor
-from threats.engine.thefts import TheftPlaces, TheftTable, price_thefts, theft_places
+from threats.engine.thefts import TheftPlaces, TheftTable, theft_places
 from threats.engine.vocab import ACTOR_TYPES
 
 HOSTED_PROBABILITY = 0.95  # whoever controls a host controls what runs on it, nearly always
@@ -42,6 +40,8 @@ ACCOUNT_ACCESS: Mapping[str, float] = {
     "mtls": 0.1,
 }
 NodeLabel = tuple[str, int]  # ("asset", id) | ("internet", 0) | ("zone", id) | ("query", id)
+# Control codes in force: (everywhere, asset id -> codes on it, flow id -> codes on it)
+Codes = tuple[frozenset[str], Mapping[int, frozenset[str]], Mapping[int, frozenset[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +89,8 @@ class ViewFrame:
     c_active: np.ndarray  # per compute instance
     finding_index: Mapping[tuple[str, str, int], int]
     actor_allowed: Mapping[str, np.ndarray]  # actor type -> per finding
+    targets: Mapping[tuple[str, int], tuple[int, ...]]  # (target type, id) -> its findings
+    flows_at: Mapping[int, tuple[int, ...]]  # asset id -> the flows it is an end of
 
     @property
     def nodes(self) -> int:
@@ -105,6 +107,7 @@ class ViewGraph(ViewFrame):
     findings: tuple[FindingSpec, ...]
     thefts: TheftTable
     success: np.ndarray  # (findings, OC levels)
+    codes: Codes  # the controls it was priced with, by element (``pricing``)
 
 
 MoveList = list[tuple[int, int, float]]
@@ -121,26 +124,6 @@ def known_moves(frame: ViewFrame) -> KnownMoves:
     for f, a, b, factor in zip(finding, src, dst, frame.move_factor.tolist(), strict=True):
         result[keys[f]].append((a, b, factor))
     return frame.topo, result
-
-
-# (threat code, codes in force, boost bytes or None) -> (success by OC, reductions)
-SuccessMemo = dict[tuple[str, frozenset[str], bytes | None], tuple[np.ndarray, tuple]]
-
-
-def build_view(
-    *,
-    snapshot: SystemSnapshot,
-    facts: SystemFacts,
-    where: Placement,
-    library: Library,
-    active: Sequence[Match],
-    shadow: Sequence[Match] = (),
-    controls: ControlsInForce,
-) -> ViewGraph:
-    """The view's graph from its matches (``active``) and the extra findings it prices as
-    shadows (see FindingSpec); ``controls`` are the controls in force in this view."""
-    frame = view_frame(snapshot=snapshot, facts=facts, where=where, library=library, active=active, shadow=shadow)
-    return price_view(frame, controls)
 
 
 def view_frame(
@@ -212,84 +195,27 @@ def view_frame(
         actor_allowed={
             actor: np.asarray([actor in threat.actors for threat, _ in found], dtype=bool) for actor in ACTOR_TYPES
         },
+        targets=_by_target(key for _, key in found),
+        flows_at=_flows_at(snapshot),
     )
 
 
-def price_view(frame: ViewFrame, controls: ControlsInForce, memo: SuccessMemo | None = None) -> ViewGraph:
-    """The view's graph with ``controls`` in force on ``frame``. ``memo``: success already
-    computed for a (technique, controls, boost), kept by callers that price one frame many times."""
-    memo = {} if memo is None else memo
-    everywhere, on_asset, on_flow = codes_by_element(controls)
-    flows = frame.topo.flows
-    boosts = _boosts(frame.matches, frame.threats, flows, everywhere, on_asset, on_flow)
-    specs: list[FindingSpec] = []
-    for match, is_active in frame.matches:
-        threat = frame.threats[match.threat_code]
-        codes = _codes_on(match.target_type, match.target_id, flows, everywhere, on_asset, on_flow)
-        key = (match.threat_code, match.target_type, match.target_id)
-        boost = boosts.get(key, _ONES)
-        token = (threat.code, codes, None if boost is _ONES else boost.tobytes())
-        priced = memo.get(token)
-        if priced is None:
-            priced = memo[token] = finding_success(threat, codes, boost)
-        specs.append(FindingSpec(key, threat, is_active, priced[0], priced[1], boost))
-    thefts = price_thefts(
-        frame.places, specs=specs, controls=(everywhere, on_asset, on_flow), jewel_factor=jewel_factor
-    )
-    return ViewGraph(
-        **{f.name: getattr(frame, f.name) for f in fields(ViewFrame)},
-        findings=tuple(specs),
-        thefts=thefts,
-        # Read by every profile run (and every what-if of the savings and the advisor).
-        success=np.asarray([spec.success for spec in specs], dtype=np.float64).reshape(len(specs), 5),
-    )
+def _by_target(keys: Iterable[tuple[str, str, int]]) -> dict[tuple[str, int], tuple[int, ...]]:
+    """(target type, target id) -> the positions of its findings."""
+    result: dict[tuple[str, int], list[int]] = {}
+    for i, (_, target_type, target_id) in enumerate(keys):
+        result.setdefault((target_type, target_id), []).append(i)
+    return {k: tuple(v) for k, v in result.items()}
 
 
-_ONES = np.ones(5)
-
-
-def _codes_on(
-    target_type: str,
-    target_id: int,
-    flows: Flows,
-    everywhere: frozenset[str],
-    on_asset: Mapping[int, frozenset[str]],
-    on_flow: Mapping[int, frozenset[str]],
-) -> frozenset[str]:
-    """Control codes in force on a target: the asset, or a flow and both its ends."""
-    if target_type == "asset":
-        return on_asset.get(target_id, everywhere)
-    flow = flows.by_id.get(target_id)
-    codes = on_flow.get(target_id, everywhere)
-    if flow is not None:
-        codes = codes | on_asset.get(flow.source_id, everywhere) | on_asset.get(flow.target_id, everywhere)
-    return codes
-
-
-def _boosts(
-    matches: Sequence[tuple[Match, bool]],
-    threats: Mapping[str, ThreatDef],
-    flows: Flows,
-    everywhere: frozenset[str],
-    on_asset: Mapping[int, frozenset[str]],
-    on_flow: Mapping[int, frozenset[str]],
-) -> dict[tuple[str, str, int], np.ndarray]:
-    """(boosted code, target) -> success multiplier by OC from the enablers on that target."""
-    result: dict[tuple[str, str, int], np.ndarray] = {}
-    for match, is_active in matches:
-        threat = threats[match.threat_code]
-        if threat.role != "enabler" or not is_active:
-            continue
-        codes = _codes_on(match.target_type, match.target_id, flows, everywhere, on_asset, on_flow)
-        survive = np.ones(5)
-        for tc in threat.controls:
-            if tc.control in codes:
-                survive *= 1.0 - np.asarray(tc.effectiveness)
-        factor = 1.0 + threat.boost * survive
-        for code in threat.boosts:
-            key = (code, match.target_type, match.target_id)
-            result[key] = result.get(key, _ONES) * factor
-    return result
+def _flows_at(snapshot: SystemSnapshot) -> dict[int, tuple[int, ...]]:
+    """Asset id -> the flows it is an end of."""
+    result: dict[int, list[int]] = {}
+    for flow in snapshot.flows:
+        result.setdefault(flow.source_id, []).append(flow.id)
+        if flow.target_id != flow.source_id:
+            result.setdefault(flow.target_id, []).append(flow.id)
+    return {k: tuple(v) for k, v in result.items()}
 
 
 def _moves(threat: ThreatDef, target_type: str, target_id: int, topo: Topology) -> list[tuple[int, int, float]]:

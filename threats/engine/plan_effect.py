@@ -20,13 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from threats.engine.attack_graph import SuccessMemo, ViewFrame, price_view, view_frame
+from threats.engine.attack_graph import ViewFrame, view_frame
 from threats.engine.attackers import AttackerData
 from threats.engine.controls import ControlsInForce, Coverage, coverage, merge
 from threats.engine.evaluate import run_profile
 from threats.engine.facts import SystemFacts
 from threats.engine.jewels import placement
 from threats.engine.library import Library, Match
+from threats.engine.pricing import SuccessMemo, price_view
 from threats.engine.risk import system_expected
 from threats.engine.snapshot import SystemSnapshot
 

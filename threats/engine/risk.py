@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from threats.engine.attack_graph import ViewFrame, ViewGraph, build_view, price_view, view_frame
+from threats.engine.attack_graph import ViewFrame, ViewGraph, view_frame
 from threats.engine.attackers import AttackerData
 from threats.engine.attribution import Copies, ViewRates, copies_of, run_rates, system_rates, view_rates
 from threats.engine.controls import NO_CONTROLS, ControlsInForce, Coverage, coverage
@@ -25,6 +25,7 @@ from threats.engine.figures import jewel_and_compute, system_view
 from threats.engine.jewels import placement
 from threats.engine.library import Library, Match, find_threats
 from threats.engine.normalise import inherent_snapshot
+from threats.engine.pricing import build_view, price_view
 from threats.engine.results import FindingKey, FindingRisk, RiskResult
 from threats.engine.routes import pair_moves, route_of
 from threats.engine.simulate import DEFAULT_DRAWS, endpoint_expected, jewels_expected
