@@ -10,8 +10,8 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from mitigations.models import Control, MitigationPlan, RiskAcceptance, ThreatControl
-from threats.models import AtlasTactic, AtlasTechnique, Finding, FindingComment, ThreatTemplate
+from mitigations.models import MitigationPlan, RiskAcceptance
+from threats.models import AtlasTactic, AtlasTechnique, Control, Finding, FindingComment, ThreatControl, ThreatTemplate
 from threats.models.findings import FindingStatus
 from threats.selectors_explain import finding_explanations
 from threats.selectors_risk import IMPACT_LABELS, LIKELIHOOD_LABELS

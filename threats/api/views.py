@@ -9,10 +9,9 @@ from rest_framework import generics, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mitigations.models import Control
 from threats import selectors
 from threats.api.serializers import ControlSerializer, FindingDetailSerializer, FindingSerializer, ThreatSerializer
-from threats.models import Finding, ThreatTemplate
+from threats.models import Control, Finding, ThreatTemplate
 from threats.models.findings import FindingStatus
 from threats.selectors_explain import finding_explanations
 from workbench.api.permissions import token_team_id
