@@ -56,6 +56,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "workbench.urls"
+
+# The apps' one declared binding (ADR 0004): threats reads plans and acceptances through the port
+# it declares (threats.ports.MitigationsPort); this names the class that implements it.
+THREATS_MITIGATIONS_PORT = "mitigations.port.MitigationsPort"
 WSGI_APPLICATION = "workbench.wsgi.application"
 
 TEMPLATES = [
