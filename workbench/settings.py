@@ -60,6 +60,9 @@ ROOT_URLCONF = "workbench.urls"
 # The apps' one declared binding (ADR 0004): threats reads plans and acceptances through the port
 # it declares (threats.ports.MitigationsPort); this names the class that implements it.
 THREATS_MITIGATIONS_PORT = "mitigations.port.MitigationsPort"
+# What runs after a system's change commits, besides its recompute (workbench.background.changes):
+# dotted paths of functions called with the system id, in order; each logs and never raises.
+SYSTEM_CHANGE_FOLLOWUPS = ["mitigations.services.obsolete.on_system_changed"]
 WSGI_APPLICATION = "workbench.wsgi.application"
 
 TEMPLATES = [
