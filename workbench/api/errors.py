@@ -100,7 +100,7 @@ def _conflict_body(exc: ConflictError) -> dict[str, Any]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler (status, headers, rollback), then the body rewritten to the one shape."""
     if isinstance(exc, ConflictError):
-        refused = Conflict()
+        refused = exceptions.APIException()  # DRF's status, headers and rollback; the body is ours
         refused.status_code = exc.status_code
         response = drf_exception_handler(refused, context)
         if response is not None:
