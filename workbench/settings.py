@@ -256,6 +256,10 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# A worker imports these when it starts: the risk engine and its numeric libraries (scipy's sparse
+# graph and special functions take a few tenths of a second to load), so the first recompute after
+# a deploy is as fast as the rest instead of paying it for the user.
+CELERY_IMPORTS = ("threats.engine.risk",)
 # Diagram renders (seconds of `dot` on a big system) go to a queue of their own, so a worker
 # can be dedicated to recomputes (`-Q celery`) and an edit never waits behind a layout. A worker
 # started without -Q consumes both.
