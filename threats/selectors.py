@@ -95,7 +95,12 @@ def finding_get(*, user: Actor, slug: str, pk: int, team_id: int | None = None) 
     addressed through another system's URL, looks exactly like a missing one. ``finding.system``
     is that system, with the caller's ``capabilities`` (``system_get``).
     """
-    system = system_get(user=user, slug=slug, team_id=team_id)
+    return finding_of(system=system_get(user=user, slug=slug, team_id=team_id), pk=pk)
+
+
+def finding_of(*, system: System, pk: int) -> Finding:
+    """One finding of this (already visible) system with its comments, or 404; for the API views,
+    which get the system from ``SystemScopedMixin``. ``finding.system`` is ``system`` itself."""
     qs = Finding.objects.select_related("template", "asset", "flow__source", "flow__target")
     comments = Prefetch("comments", queryset=FindingComment.objects.order_by("created_at", "pk"))
     finding = get_object_or_404(qs.prefetch_related(comments), system=system, pk=pk)

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from threats import selectors
 from threats.forms import FindingCommentForm
@@ -52,7 +52,7 @@ def _render(request: HttpRequest, finding: Finding, form: FindingCommentForm, st
 
 
 @login_required
-@require_GET
+@require_safe
 def finding_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     finding = selectors.finding_get(user=request.user, slug=slug, pk=pk)
     return _render(request, finding, FindingCommentForm())
