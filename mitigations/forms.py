@@ -14,9 +14,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from mitigations import workflow
-from mitigations.models import Control
 from mitigations.services.acceptances import MAX_DAYS
-from threats.models import Finding
+from threats.models import Control, Finding
 from workbench.models import Asset, System
 
 

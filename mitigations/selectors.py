@@ -14,10 +14,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from mitigations import workflow
-from mitigations.models import AcceptanceStatus, Approval, MitigationPlan, RiskAcceptance, ThreatControl
+from mitigations.models import AcceptanceStatus, Approval, MitigationPlan, RiskAcceptance
 from threats.engine.controls import ControlsInForce, merge
 from threats.engine.plan_effect import PlanControl
-from threats.models import Finding, FindingStatus, SystemRisk
+from threats.models import Finding, FindingStatus, SystemRisk, ThreatControl
 from workbench.choices import JobKind
 from workbench.models import AuditEvent, Job, System, Team
 from workbench.permissions import TeamCapability

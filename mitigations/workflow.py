@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from workbench.choices import Role
+from workbench.errors import ConflictError
 from workbench.permissions import TeamCapability, capabilities_for, roles_with
 
 PROPOSED = "proposed"
@@ -77,8 +79,13 @@ class WorkflowError(Exception):
         self.current = current
 
 
-class InvalidTransition(WorkflowError):
-    """The action does not leave the plan's current state."""
+class InvalidTransition(WorkflowError, ConflictError):
+    """The action does not leave the plan's current state: a 409 naming that state (``status``)."""
+
+    code = "invalid_transition"
+
+    def extra(self) -> dict[str, Any]:
+        return {"status": self.current}
 
 
 class NotPermitted(WorkflowError):
@@ -92,6 +99,12 @@ class StaleRevision(InvalidTransition):
         super().__init__(message, current)
         self.revision = revision
         self.content_hash = content_hash
+
+    code = "stale_revision"
+
+    def extra(self) -> dict[str, Any]:
+        """The plan's current revision and hash besides its state, to re-read and decide again."""
+        return {**super().extra(), "revision": self.revision, "content_hash": self.content_hash}
 
 
 Guard = Callable[[PlanFacts, ActorFacts], str | None]  # a refusal reason, or None to allow

@@ -17,12 +17,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from mitigations.models import Control
 from mitigations.services.acceptances import acceptance_create
 from mitigations.services.plans import plan_create
 from mitigations.services.transitions import plan_transition
 from tests.factories import MembershipFactory, UserFactory
-from threats.models import Finding
+from threats.models import Control, Finding
 from threats.services.comments import finding_comment_add
 from threats.services.library import library_seed
 from threats.services.recompute import system_recompute

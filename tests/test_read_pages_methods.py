@@ -2,7 +2,8 @@
 
 The routes come from the URL resolver (the ``workbench``, ``threats`` and ``mitigations``
 namespaces), so a page added later is a read page, and must be decorated with ``require_safe``
-(or ``require_GET``), unless it is named in ``FORM_PAGES``, the short list of routes whose views
+(GET and HEAD: a HEAD is a GET without the body, so ``require_GET`` is not enough), unless it
+is named in ``FORM_PAGES``, the short list of routes whose views
 take a POST. A read page that took any method rendered itself for a POST, so a stray or forged
 POST looked like success; the method check answers before the view reads anything, so made-up
 ids in the URL are enough to show it.
@@ -97,6 +98,27 @@ def test_a_read_page_answers_post_with_405(name: str, viewer: Any, system: Syste
 
     assert response.status_code == 405, f"POST {url}: {response.status_code}, want 405 (decorate with require_safe)"
     assert "GET" in response["Allow"]
+
+
+@pytest.mark.parametrize("name", READ_PAGES)
+def test_a_read_page_takes_head(name: str, viewer: Any, system: System) -> None:
+    client = Client()
+    client.force_login(viewer)
+    url = page_url(name, page_routes()[name], system)
+
+    assert client.head(url).status_code != 405, f"HEAD {url} is refused: decorate with require_safe"
+    assert client.post(url)["Allow"] == "GET, HEAD"
+
+
+def test_the_health_probe_answers_get_and_head_only(db: None) -> None:
+    client = Client()
+
+    assert client.get("/healthz/").json() == {"status": "ok"}
+    assert client.head("/healthz/").status_code == 200
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(client, method)("/healthz/")
+        assert response.status_code == 405, method
+        assert response["Allow"] == "GET, HEAD"
 
 
 @pytest.mark.parametrize("name", sorted(FORM_PAGES))

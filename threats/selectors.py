@@ -1,17 +1,16 @@
-"""Reads of the threat library and of a system's findings (one finding with its comments,
-the plans that address it and its acceptances, for the finding page and API)."""
+"""Reads of the threat library and of a system's findings (one finding with its comments and
+risk views, for the finding page and API). The plans and acceptances on that page come from
+mitigations through ``threats.ports``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from mitigations.models import Control, MitigationPlan, RiskAcceptance, ThreatControl
-from threats.models import AtlasTactic, AtlasTechnique, Finding, FindingComment, ThreatTemplate
+from threats.models import AtlasTactic, AtlasTechnique, Control, Finding, FindingComment, ThreatControl, ThreatTemplate
 from threats.models.findings import FindingStatus
 from threats.selectors_explain import finding_explanations
 from threats.selectors_risk import IMPACT_LABELS, LIKELIHOOD_LABELS
@@ -96,7 +95,12 @@ def finding_get(*, user: Actor, slug: str, pk: int, team_id: int | None = None) 
     addressed through another system's URL, looks exactly like a missing one. ``finding.system``
     is that system, with the caller's ``capabilities`` (``system_get``).
     """
-    system = system_get(user=user, slug=slug, team_id=team_id)
+    return finding_of(system=system_get(user=user, slug=slug, team_id=team_id), pk=pk)
+
+
+def finding_of(*, system: System, pk: int) -> Finding:
+    """One finding of this (already visible) system with its comments, or 404; for the API views,
+    which get the system from ``SystemScopedMixin``. ``finding.system`` is ``system`` itself."""
     qs = Finding.objects.select_related("template", "asset", "flow__source", "flow__target")
     comments = Prefetch("comments", queryset=FindingComment.objects.order_by("created_at", "pk"))
     finding = get_object_or_404(qs.prefetch_related(comments), system=system, pk=pk)
@@ -146,78 +150,3 @@ def finding_risk_views(finding: Finding) -> list[dict[str, Any]]:
             }
         )
     return views
-
-
-@dataclass(frozen=True)
-class CoveringPlan:
-    """A plan that addresses a finding, how (``scope``) and how much it reduces its threat.
-
-    ``scope`` is "finding" (the plan lists this finding), "target" (it covers the asset the finding
-    sits on, or an end of its flow) or "system" (system-wide). ``effectiveness`` is the library's
-    probability reduction of the plan's control against this threat, None when it has none.
-    """
-
-    plan: MitigationPlan
-    scope: str
-    effectiveness: Decimal | None
-
-
-def finding_plans(*, finding: Finding) -> list[CoveringPlan]:
-    """Plans of the finding's system that address it, newest first, in any status.
-
-    A plan counts when it lists the finding, or when its control works against the finding's
-    threat and it covers the target the way ``mitigations.selectors.plan_controls_for`` puts a
-    control in force (system-wide; scoped to the asset; scoped to a finding on that asset).
-    Five queries, whatever the number of plans.
-    """
-    effect = dict(
-        ThreatControl.objects.filter(threat_id=finding.template_id).values_list("control_id", "effectiveness")
-    )
-    direct = set(
-        MitigationPlan.findings.through.objects.filter(finding_id=finding.pk).values_list(
-            "mitigationplan_id", flat=True
-        )
-    )
-    plans = list(
-        MitigationPlan.objects.filter(system_id=finding.system_id)
-        .filter(Q(pk__in=direct) | Q(control_id__in=list(effect)))
-        .select_related("control", "owner")
-        .order_by("-created_at", "-pk")
-    )
-    ends = {finding.asset_id} if finding.asset_id else set()
-    if finding.flow is not None:
-        ends |= {finding.flow.source_id, finding.flow.target_id}
-    scoped_ids = [p.pk for p in plans if p.pk not in direct and not p.system_wide]
-    covering: set[int] = set()
-    if scoped_ids and ends:
-        covering.update(
-            MitigationPlan.assets.through.objects.filter(
-                mitigationplan_id__in=scoped_ids, asset_id__in=ends
-            ).values_list("mitigationplan_id", flat=True)
-        )
-        covering.update(
-            MitigationPlan.findings.through.objects.filter(mitigationplan_id__in=scoped_ids)
-            .filter(
-                Q(finding__asset_id__in=ends)
-                | Q(finding__flow__source_id__in=ends)
-                | Q(finding__flow__target_id__in=ends)
-            )
-            .values_list("mitigationplan_id", flat=True)
-        )
-    result = []
-    for plan in plans:
-        if plan.pk in direct:
-            scope = "finding"
-        elif plan.system_wide:
-            scope = "system"
-        elif plan.pk in covering:
-            scope = "target"
-        else:
-            continue
-        result.append(CoveringPlan(plan, scope, effect.get(plan.control_id)))
-    return result
-
-
-def finding_acceptances(*, finding: Finding) -> QuerySet[RiskAcceptance]:
-    """Every acceptance of the finding's risk, newest first (at most one is active)."""
-    return RiskAcceptance.objects.filter(finding=finding).order_by("-created_at", "-pk")

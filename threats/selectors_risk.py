@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
-from mitigations.models import MitigationPlan, PlanStatus
 from threats.models import Finding, FindingStatus, SystemRisk
+from threats.ports import mitigations
 from workbench.choices import JobKind, JobStatus
 from workbench.models import Job, System, Team
 
@@ -226,7 +226,7 @@ def dashboard_risk(*, systems: Sequence[System]) -> list[DashboardRow]:
         .values("pk", "risk__totals", "risk__computed_version", "risk__computed_at", "job_status", "job_version")
     }
     open_findings = _count_by_system(Finding.objects.filter(system_id__in=ids, status=FindingStatus.OPEN))
-    awaiting = _count_by_system(MitigationPlan.objects.filter(system_id__in=ids, status=PlanStatus.PROPOSED))
+    awaiting = mitigations().proposed_plan_counts(system_ids=ids)
     rows = []
     for system in systems:
         fact = facts.get(system.pk, {})

@@ -56,6 +56,13 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "workbench.urls"
+
+# The apps' one declared binding (ADR 0004): threats reads plans and acceptances through the port
+# it declares (threats.ports.MitigationsPort); this names the class that implements it.
+THREATS_MITIGATIONS_PORT = "mitigations.port.MitigationsPort"
+# What runs after a system's change commits, besides its recompute (workbench.background.changes):
+# dotted paths of functions called with the system id, in order; each logs and never raises.
+SYSTEM_CHANGE_FOLLOWUPS = ["mitigations.services.obsolete.on_system_changed"]
 WSGI_APPLICATION = "workbench.wsgi.application"
 
 TEMPLATES = [
@@ -249,6 +256,10 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# A worker imports these when it starts: the risk engine and its numeric libraries (scipy's sparse
+# graph and special functions take a few tenths of a second to load), so the first recompute after
+# a deploy is as fast as the rest instead of paying it for the user.
+CELERY_IMPORTS = ("threats.engine.risk",)
 # Diagram renders (seconds of `dot` on a big system) go to a queue of their own, so a worker
 # can be dedicated to recomputes (`-Q celery`) and an edit never waits behind a layout. A worker
 # started without -Q consumes both.

@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from mitigations.models import Approval, Control, MitigationPlan, PlanComment, RiskAcceptance
+from mitigations.models import Approval, MitigationPlan, PlanComment, RiskAcceptance
 from mitigations.selectors import PlanEffect
-from threats.models import Finding
+from threats.models import Control, Finding
 from workbench.models import Asset, AuditEvent, System
 
 User = get_user_model()

@@ -10,8 +10,7 @@ from django.db import models
 from django.urls import reverse
 
 from mitigations import workflow
-from mitigations.models.library import Control
-from threats.models import Finding
+from threats.models import Control, Finding
 from workbench.models import Asset, System, Team
 from workbench.querysets import ElementQuerySet
 

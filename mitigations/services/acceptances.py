@@ -1,9 +1,9 @@
 """Risk acceptance: a risk owner takes a finding's residual risk, for at most a year.
 
 An accepted finding leaves the "open" counts but keeps its loss in every total (accepting a risk
-does not make it smaller). Finding status changes here do not bump the system version: the model
-and its numbers are unchanged. They take the lock the recompute pipeline holds while it writes
-findings (the system's ``SystemRisk`` row), so a recompute never writes back a stale status.
+does not make it smaller). Finding statuses change only through ``threats.services.finding_status``,
+which takes the lock the recompute pipeline holds while it writes findings, so a recompute never
+writes back a stale status (and the system version does not move: the model is unchanged).
 """
 
 from __future__ import annotations
@@ -18,17 +18,14 @@ from django.utils import timezone
 from mitigations import workflow
 from mitigations.models import AcceptanceStatus, RiskAcceptance
 from mitigations.services.notifications import notify_acceptance
-from threats.models import Finding, FindingStatus, SystemRisk
+from threats.models import Finding, FindingStatus
+from threats.services.finding_status import finding_lock
 from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_record
 from workbench.services.common import Actor
 
 MAX_DAYS = 365
 MIN_JUSTIFICATION = 10
-
-
-def _lock_findings_of(system_id: int) -> None:
-    SystemRisk.objects.select_for_update().filter(system_id=system_id).first()
 
 
 def _after(acceptance: RiskAcceptance) -> dict[str, object]:
@@ -93,15 +90,14 @@ def acceptance_create(*, actor: Actor, finding: Finding, justification: str, exp
     if len(text) < MIN_JUSTIFICATION or len(text) > 5000:
         raise ValidationError({"justification": f"Explain the decision in {MIN_JUSTIFICATION} to 5000 characters."})
     expires_on = clean_expiry(expires_on)
-    _lock_findings_of(finding.system_id)
-    current = Finding.objects.select_for_update(of=("self",)).select_related("template", "system").get(pk=finding.pk)
+    locked = finding_lock(system_id=finding.system_id, finding_id=finding.pk)
+    current = locked.finding
     if current.status != FindingStatus.OPEN:
         raise workflow.InvalidTransition(
             f"Only an open finding can be accepted; this one is {current.status}.", current.status
         )
     previous = _previous(current, text)
-    Finding.objects.filter(pk=current.pk).update(status=FindingStatus.ACCEPTED, updated_at=timezone.now())
-    current.status = FindingStatus.ACCEPTED
+    locked.set_status(FindingStatus.ACCEPTED)
     acceptance = RiskAcceptance.objects.create(
         team_id=current.team_id,
         system=current.system,
@@ -139,12 +135,10 @@ def _end(acceptance_id: int, *, status: str, actor: Actor | None, reason: str, v
     )
     if acceptance is None or acceptance.status != AcceptanceStatus.ACTIVE:
         return None
-    _lock_findings_of(acceptance.system_id)
-    finding = Finding.objects.select_for_update().get(pk=acceptance.finding_id)
-    if finding.status == FindingStatus.ACCEPTED:
-        Finding.objects.filter(pk=finding.pk).update(status=FindingStatus.OPEN, updated_at=timezone.now())
-        finding.status = FindingStatus.OPEN
-    acceptance.finding.status = finding.status
+    locked = finding_lock(system_id=acceptance.system_id, finding_id=acceptance.finding_id)
+    if locked.finding.status == FindingStatus.ACCEPTED:
+        locked.set_status(FindingStatus.OPEN)
+    acceptance.finding.status = locked.finding.status
     acceptance.status = status
     acceptance.ended_at = timezone.now()
     acceptance.ended_by_id = actor.pk if actor is not None and actor.is_authenticated else None

@@ -21,9 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from mitigations import workflow
-from mitigations.models import Control, MitigationPlan, PlanComment
+from mitigations.models import MitigationPlan, PlanComment
 from mitigations.services.notifications import notify_plan
-from threats.models import Finding, FindingStatus
+from threats.models import Control, Finding, FindingStatus
 from workbench.models import Asset, Membership, System
 from workbench.permissions import TeamCapability, require
 from workbench.services.audit import audit_instance

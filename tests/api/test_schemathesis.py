@@ -34,11 +34,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from mitigations.models import Control, MitigationPlan, RiskAcceptance
+from mitigations.models import MitigationPlan, RiskAcceptance
 from mitigations.services.acceptances import acceptance_create
 from mitigations.services.plans import plan_create
 from tests.factories import AssetFactory, DataFlowFactory, TrustZoneFactory, make_system
-from threats.models import Finding, ThreatTemplate
+from threats.models import Control, Finding, ThreatTemplate
 from threats.services.diagrams import system_render_diagrams
 from threats.services.library import library_seed
 from threats.services.recompute import system_recompute

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from mitigations import workflow
-from mitigations.models import Control, MitigationPlan, ThreatControl
+from mitigations.models import MitigationPlan
 from mitigations.services.obsolete import plans_retire_obsolete
 from mitigations.services.plans import plan_create
 from mitigations.services.transitions import plan_transition
 from tests.factories import AssetFactory, MembershipFactory, UserFactory
 from tests.threats.conftest import exposed_llm  # noqa: F401 - shared fixture
-from threats.models import Finding, LibraryState, ThreatTemplate
+from threats.models import Control, Finding, LibraryState, ThreatControl, ThreatTemplate
 from threats.models.atlas import AtlasCaseStudy, AtlasMitigation, AtlasRelease, AtlasTactic, AtlasTechnique
 from threats.services.library import library_seed
 from threats.services.recompute import system_recompute

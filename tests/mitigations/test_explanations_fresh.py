@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 
 from mitigations import workflow
-from mitigations.models import Control
 from mitigations.services.plans import plan_create
 from mitigations.services.transitions import plan_transition
 from tests.explained import explained
 from tests.mitigations.conftest import EVIDENCE
-from threats.models import Finding, SystemRisk
+from threats.models import Control, Finding, SystemRisk
 from threats.services.recompute import system_recompute
 from threats.services.risk import _names, _values, compute_system_risk  # the writer's own steps
 from threats.services.risk_json import finding_views

@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 
 from mitigations import workflow
-from mitigations.models import Control, MitigationPlan
+from mitigations.models import MitigationPlan
 from mitigations.selectors import plan_effects, plan_entries
 from mitigations.services.plans import plan_create
 from mitigations.services.transitions import plan_transition
@@ -25,7 +25,7 @@ from threats.engine.controls import implied_controls, merge
 from threats.engine.facts import derive_facts
 from threats.engine.library import find_threats
 from threats.engine.plan_effect import loss_function
-from threats.models import Finding, SystemRisk
+from threats.models import Control, Finding, SystemRisk
 from threats.services.library import installed_library
 from threats.services.recompute import system_recompute
 from threats.services.snapshot import attackers_snapshot, system_snapshot

@@ -12,11 +12,11 @@ import pytest
 from django.test import Client
 
 from mitigations import workflow
-from mitigations.models import Control, MitigationPlan
+from mitigations.models import MitigationPlan
 from mitigations.services.plans import plan_create
 from mitigations.services.transitions import plan_transition
 from tests.mitigations.test_plan_effect import CONTROL, _fresh, _recompute, _shown
-from threats.models import Finding, SystemRisk
+from threats.models import Control, Finding, SystemRisk
 from threats.services import risk as risk_service
 from threats.templatetags.humanize_money import money
 from workbench.models import System

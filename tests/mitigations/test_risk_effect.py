@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from mitigations import workflow
-from mitigations.models import Control
 from mitigations.selectors import plan_controls_for
 from mitigations.services.plans import plan_create
 from mitigations.services.transitions import plan_transition
@@ -17,7 +16,7 @@ from tests.explained import explained
 from tests.factories import AssetFactory, DataFlowFactory
 from tests.mitigations.conftest import EVIDENCE
 from threats.engine.controls import Coverage
-from threats.models import Finding, SystemRisk
+from threats.models import Control, Finding, SystemRisk
 from threats.services.recompute import system_recompute
 from workbench.models import System
 from workbench.services.elements import asset_delete

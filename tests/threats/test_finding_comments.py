@@ -12,10 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from mitigations.models import Control
 from mitigations.services.acceptances import acceptance_create
 from mitigations.services.plans import plan_create
-from threats.models import Finding, FindingComment, FindingStatus
+from threats.models import Control, Finding, FindingComment, FindingStatus
 from threats.services.comments import finding_comment_add, finding_comment_remove
 from threats.services.recompute import system_recompute
 from workbench.models import AuditEvent, System

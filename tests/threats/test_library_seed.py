@@ -15,10 +15,18 @@ import yaml
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from mitigations.models import Control, ThreatControl
 from threats.atlas_parser import AtlasFormatError
 from threats.engine.library import LibraryError
-from threats.models import AtlasCaseStudy, AtlasRelease, AtlasTactic, AtlasTechnique, LibraryState, ThreatTemplate
+from threats.models import (
+    AtlasCaseStudy,
+    AtlasRelease,
+    AtlasTactic,
+    AtlasTechnique,
+    Control,
+    LibraryState,
+    ThreatControl,
+    ThreatTemplate,
+)
 from threats.services.atlas import SHIPPED_FILE, atlas_import, atlas_unknown_references
 from threats.services.library import CONTROLS_FILE, THREATS_FILE, installed_library, library_seed
 

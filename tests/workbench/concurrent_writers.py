@@ -38,8 +38,8 @@ def build_world() -> World:
 
     from django.contrib.auth.models import User
 
-    from mitigations.models import Control
     from mitigations.services.plans import plan_create
+    from threats.models import Control
     from workbench.choices import AssetKind, Role
     from workbench.services.elements import asset_save
     from workbench.services.systems import system_create

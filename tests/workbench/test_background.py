@@ -185,6 +185,31 @@ def test_after_commit_the_recompute_is_queued_and_plans_are_checked(
     assert checked == [system.pk]
 
 
+FOLLOWED: list[tuple[str, int]] = []
+
+
+def first_followup(system_id: int) -> None:
+    FOLLOWED.append(("first", system_id))
+
+
+def second_followup(system_id: int) -> None:
+    FOLLOWED.append(("second", system_id))
+
+
+def test_the_followups_are_the_declared_list_run_in_order_after_the_recompute_is_queued(
+    system: System, settings: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    assert settings.SYSTEM_CHANGE_FOLLOWUPS == ["mitigations.services.obsolete.on_system_changed"]
+    settings.SYSTEM_CHANGE_FOLLOWUPS = [f"{__name__}.second_followup", f"{__name__}.first_followup"]
+    FOLLOWED.clear()
+    monkeypatch.setattr(
+        background.registered_task(background.RECOMPUTE_TASK), "delay", lambda **k: FOLLOWED.append(("queued", 0))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        system_changed(system.pk)
+    assert [("queued", 0), ("second", system.pk), ("first", system.pk)] == FOLLOWED
+
+
 def test_holds_nest_and_each_block_records_its_own(system: System, django_capture_on_commit_callbacks: Any) -> None:
     other = SystemFactory(team=system.team)
     with hold_system_changes() as outer:

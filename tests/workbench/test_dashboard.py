@@ -12,10 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from mitigations.models import Control
 from mitigations.services.plans import plan_create
 from tests.factories import make_system
-from threats.models import Finding, FindingStatus, SystemRisk
+from threats.models import Control, Finding, FindingStatus, SystemRisk
 from threats.selectors_risk import dashboard_risk
 from threats.services.library import library_seed
 from threats.services.recompute import system_recompute

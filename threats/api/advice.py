@@ -15,8 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from threats.services.advice import system_advice
-from workbench.api.permissions import token_team_id
-from workbench.selectors import system_get
+from workbench.api.base import SystemScopedMixin
 
 _Money = serializers.FloatField
 
@@ -131,7 +130,7 @@ class AdviceSerializer(serializers.Serializer):
     cut = AdviceCutSerializer()
 
 
-class SystemAdviceView(APIView):
+class SystemAdviceView(SystemScopedMixin, APIView):
     """GET: the actions that bring the projected loss toward the appetite, step by step, the
     choke points of the loss-weighted routes and the cheapest cut between attackers and jewels."""
 
@@ -147,5 +146,5 @@ class SystemAdviceView(APIView):
         ),
     )
     def get(self, request: Request, slug: str, **kwargs: Any) -> Response:
-        system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
+        system = self.get_system()
         return Response(AdviceSerializer(system_advice(system=system)).data)

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from threats import selectors
 from threats.models import FindingComment
 from threats.services.comments import finding_comment_add, finding_comment_remove
-from workbench.api.permissions import token_team_id
+from workbench.api.base import SystemScopedMixin
 
 
 class FindingCommentSerializer(serializers.ModelSerializer):
@@ -29,15 +29,15 @@ class FindingCommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author_name", "created_at"]
 
 
-class FindingCommentListView(APIView):
+class FindingCommentListView(SystemScopedMixin, APIView):
     """GET: the finding's comments, oldest first. POST: add one (not viewers, not read-only tokens)."""
 
-    def _finding(self, request: Request, slug: str, pk: int) -> Any:
-        return selectors.finding_get(user=request.user, slug=slug, pk=pk, team_id=token_team_id(request))
+    def _finding(self, pk: int) -> Any:
+        return selectors.finding_of(system=self.get_system(), pk=pk)
 
     @extend_schema(summary="Comments on a finding", responses={200: FindingCommentSerializer(many=True)})
     def get(self, request: Request, slug: str, pk: int, **kwargs: Any) -> Response:
-        finding = self._finding(request, slug, pk)
+        finding = self._finding(pk)
         return Response(FindingCommentSerializer(finding.comments.all(), many=True).data)
 
     @extend_schema(
@@ -46,19 +46,19 @@ class FindingCommentListView(APIView):
         responses={201: FindingCommentSerializer},
     )
     def post(self, request: Request, slug: str, pk: int, **kwargs: Any) -> Response:
-        finding = self._finding(request, slug, pk)
+        finding = self._finding(pk)
         data = FindingCommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         comment = finding_comment_add(actor=request.user, finding=finding, body=data.validated_data["body"])
         return Response(FindingCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
-class FindingCommentDetailView(APIView):
+class FindingCommentDetailView(SystemScopedMixin, APIView):
     """DELETE: remove one comment (its author or a team admin)."""
 
     @extend_schema(summary="Remove a comment on a finding (its author or a team admin)", responses={204: None})
     def delete(self, request: Request, slug: str, pk: int, comment_id: int, **kwargs: Any) -> Response:
-        finding = selectors.finding_get(user=request.user, slug=slug, pk=pk, team_id=token_team_id(request))
+        finding = selectors.finding_of(system=self.get_system(), pk=pk)
         comment = selectors.finding_comment_get(finding=finding, pk=comment_id)
         finding_comment_remove(actor=request.user, comment=comment)
         return Response(status=status.HTTP_204_NO_CONTENT)

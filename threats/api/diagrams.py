@@ -15,17 +15,16 @@ from rest_framework.views import APIView
 
 from threats.selectors_diagrams import attack_paths_payload
 from threats.views.diagrams import svg_response
-from workbench.api.permissions import token_team_id
-from workbench.selectors import system_get
+from workbench.api.base import SystemScopedMixin
 
 
-class SystemAttackPathsView(APIView):
+class SystemAttackPathsView(SystemScopedMixin, APIView):
     """GET: the k most probable paths per attacker profile x crown jewel, with the version they
     were computed for and whether that is the model's current version."""
 
     @extend_schema(operation_id="systems_attack_paths", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str, **kwargs: Any) -> Response:
-        system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
+        system = self.get_system()
         return Response(attack_paths_payload(system=system))
 
 
@@ -41,7 +40,7 @@ class _JsonErrors(BaseContentNegotiation):
         return None
 
 
-class SystemDiagramSvgView(APIView):
+class SystemDiagramSvgView(SystemScopedMixin, APIView):
     """GET: the SVG of the data-flow (``dfd``) or attack-path (``attack-paths``) diagram; 503 while
     it is being rendered (Retry-After) or when it could not be; ``?download=1`` for an attachment."""
 
@@ -59,5 +58,5 @@ class SystemDiagramSvgView(APIView):
         },
     )
     def get(self, request: Request, slug: str, kind: str, **kwargs: Any) -> HttpResponse:
-        system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
+        system = self.get_system()
         return svg_response(request._request, system, kind)

@@ -14,9 +14,8 @@ from rest_framework.views import APIView
 
 from threats.selectors_risk import risk_summary
 from threats.services.recompute import enqueue_recompute
-from workbench.api.permissions import token_team_id
+from workbench.api.base import SystemScopedMixin
 from workbench.permissions import TeamCapability
-from workbench.selectors import system_get
 
 SUMMARY_KEYS = (
     "version",
@@ -38,23 +37,23 @@ SUMMARY_KEYS = (
 )
 
 
-class SystemRiskView(APIView):
+class SystemRiskView(SystemScopedMixin, APIView):
     """GET: totals per view (inherent/current/projected; theft and compute), per-jewel losses with
     their best routes, compute abuse per endpoint, heat map, extraction budgets, freshness."""
 
     @extend_schema(summary="The system's risk summary and its freshness", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str, **kwargs: Any) -> Response:
-        system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
+        system = self.get_system()
         summary = risk_summary(system=system)
         return Response({key: summary[key] for key in SUMMARY_KEYS})
 
 
-class SystemRecomputeView(APIView):
+class SystemRecomputeView(SystemScopedMixin, APIView):
     """POST: queue a recompute of the system's findings and risk (202); viewers may not."""
 
     @extend_schema(summary="Queue a recompute of the system", request=None, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request, slug: str, **kwargs: Any) -> Response:
-        system = system_get(user=request.user, slug=slug, team_id=token_team_id(request))
+        system = self.get_system()
         if TeamCapability.REQUEST_RECOMPUTE not in system.capabilities:
             raise PermissionDenied("Viewers cannot request a recompute.")
         enqueue_recompute(system.pk)

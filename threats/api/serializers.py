@@ -7,8 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from mitigations.models import Control, ThreatControl
-from threats.models import Finding, ThreatTemplate
+from threats.models import Control, Finding, ThreatControl, ThreatTemplate
 from threats.models.findings import RISK_FIELDS
 
 

@@ -9,14 +9,12 @@ from rest_framework import generics, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mitigations.models import Control
 from threats import selectors
 from threats.api.serializers import ControlSerializer, FindingDetailSerializer, FindingSerializer, ThreatSerializer
-from threats.models import Finding, ThreatTemplate
+from threats.models import Control, Finding, ThreatTemplate
 from threats.models.findings import FindingStatus
 from threats.selectors_explain import finding_explanations
-from workbench.api.permissions import token_team_id
-from workbench.selectors import system_get
+from workbench.api.base import SystemScopedMixin
 
 
 class ThreatViewSet(viewsets.ReadOnlyModelViewSet):
@@ -48,19 +46,19 @@ class ControlViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.control_list()
 
 
-class FindingListView(generics.ListAPIView):
+class FindingListView(SystemScopedMixin, generics.ListAPIView):
     """Findings of one visible system; ?status=open|mitigated|accepted|not_applicable."""
 
     serializer_class = FindingSerializer
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[Finding]:
-        system = system_get(user=self.request.user, slug=self.kwargs["slug"], team_id=token_team_id(self.request))
+        system = self.get_system()
         status = self.request.query_params.get("status", "")
         return selectors.finding_list(system=system, status=status if status in FindingStatus.values else "")
 
 
-class FindingDetailView(generics.RetrieveAPIView):
+class FindingDetailView(SystemScopedMixin, generics.RetrieveAPIView):
     """One finding of a visible system with every view's explanation (computed on request for
     findings the recompute did not expand; ``explanation_state`` says when it must wait)."""
 
@@ -68,9 +66,7 @@ class FindingDetailView(generics.RetrieveAPIView):
     filter_backends: list[Any] = []
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        finding = selectors.finding_get(
-            user=request.user, slug=self.kwargs["slug"], pk=self.kwargs["pk"], team_id=token_team_id(request)
-        )
+        finding = selectors.finding_of(system=self.get_system(), pk=self.kwargs["pk"])
         explanations = finding_explanations(finding=finding) if finding.risk else {}
         context = {**self.get_serializer_context(), "explanations": explanations}
         return Response(FindingDetailSerializer(finding, context=context).data)

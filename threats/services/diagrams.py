@@ -31,13 +31,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from mitigations.models import Control
 from threats.engine.controls import implied_controls, standard_views
 from threats.engine.dot import attack_path_dot, dfd_dot, dot_hash
 from threats.engine.path_report import PathReport, attack_path_report
 from threats.engine.risk import current_paths_view
 from threats.engine.snapshot import SystemSnapshot
-from threats.models import DiagramKind, DiagramState, RenderedDiagram, SystemAttackPaths, SystemDiagram
+from threats.models import Control, DiagramKind, DiagramState, RenderedDiagram, SystemAttackPaths, SystemDiagram
 from threats.render import RenderError, graph_size, labelled_layout_flags, layout_flags, render, sanitize_svg
 from threats.services.library import installed_library
 from threats.services.risk import plan_controls

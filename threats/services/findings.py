@@ -17,6 +17,7 @@ from threats.engine.library import Match, find_threats
 from threats.engine.snapshot import SystemSnapshot
 from threats.models import Finding, ThreatTemplate
 from threats.models.findings import FindingStatus
+from threats.ports import mitigations
 from threats.services.library import installed_library
 from threats.services.snapshot import system_snapshot
 from workbench.models import System
@@ -122,9 +123,7 @@ def findings_apply(
 
 
 def _accepted_ids(system: System) -> set[int]:
-    from mitigations.selectors import accepted_finding_ids
-
-    return accepted_finding_ids(system_id=system.pk)
+    return mitigations().accepted_finding_ids(system_id=system.pk)
 
 
 @transaction.atomic

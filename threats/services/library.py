@@ -20,9 +20,8 @@ import yaml
 from django.conf import settings
 from django.db import transaction
 
-from mitigations.models import Control, ThreatControl
 from threats.engine.library import SAFE_LOADER, ControlDef, Library, LibraryError, ThreatDef, load_library
-from threats.models import LibraryState, ThreatTemplate
+from threats.models import Control, LibraryState, ThreatControl, ThreatTemplate
 from threats.services.atlas import ShippedLoad, atlas_load_shipped
 
 THREATS_FILE = Path(settings.BASE_DIR) / "threats" / "library" / "threats.yaml"

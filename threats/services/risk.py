@@ -25,6 +25,7 @@ from threats.engine.risk import compute_risk, explain_risk
 from threats.engine.snapshot import SystemSnapshot
 from threats.models import Finding, FindingStatus, SystemRisk
 from threats.models.findings import RISK_FIELDS
+from threats.ports import mitigations
 from threats.services.library import installed_library
 from threats.services.risk_json import finding_views, number, system_json
 from threats.services.snapshot import attackers_snapshot, system_snapshot
@@ -52,9 +53,7 @@ def plan_controls(*, system: System) -> tuple[ControlsInForce, ControlsInForce]:
     Properties of elements (authentication, rate limits, monitoring, encryption, ...) count as
     implemented controls separately, through ``implied_controls``.
     """
-    from mitigations.selectors import plan_controls_for
-
-    return plan_controls_for(system=system)
+    return mitigations().plan_controls(system=system)
 
 
 def system_views(*, system: System, snapshot: SystemSnapshot, known: set[str]) -> dict[str, ControlsInForce]:
@@ -65,9 +64,7 @@ def system_views(*, system: System, snapshot: SystemSnapshot, known: set[str]) -
 
 
 def _plan_entries(system: System) -> list[PlanControl]:
-    from mitigations.selectors import plan_entries
-
-    return plan_entries(system=system)
+    return mitigations().plan_entries(system=system)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from threats.services.advice import cached_system_advice
 from workbench.models import System
@@ -23,7 +23,7 @@ from workbench.views.helpers import system_for_read
 
 
 @login_required
-@require_GET
+@require_safe
 def advice_page(request: HttpRequest, slug: str) -> HttpResponse:
     system = system_for_read(request, slug)
     context = {
@@ -48,7 +48,7 @@ def system_advice_now(system: System) -> dict[str, Any]:
 
 
 @login_required
-@require_GET
+@require_safe
 def advice_summary(request: HttpRequest, slug: str) -> HttpResponse:
     """The system page's "What to do first": the advisor's first actions and the choke points.
 

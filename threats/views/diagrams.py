@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from threats.models import DiagramKind, DiagramState, SystemDiagram
 from threats.render import RenderError
@@ -66,13 +66,13 @@ def svg_response(request: HttpRequest, system: System, kind: str) -> HttpRespons
 
 
 @login_required
-@require_GET
+@require_safe
 def diagram_svg(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     return svg_response(request, system_get(user=request.user, slug=slug), kind)
 
 
 @login_required
-@require_GET
+@require_safe
 def diagram_png_view(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     """The PNG, rasterised on first request (same sandbox as the SVG) and cached with it."""
     system = system_get(user=request.user, slug=slug)
@@ -88,7 +88,7 @@ def diagram_png_view(request: HttpRequest, slug: str, kind: str) -> HttpResponse
 
 
 @login_required
-@require_GET
+@require_safe
 def diagrams_panel(request: HttpRequest, slug: str) -> HttpResponse:
     """The diagrams panel of the system page, polled with htmx while a newer render is due."""
     system = system_get(user=request.user, slug=slug)

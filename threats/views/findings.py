@@ -16,11 +16,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from threats import selectors
 from threats.forms import FindingCommentForm
 from threats.models import Finding, FindingStatus
+from threats.ports import mitigations
 from threats.services.comments import finding_comment_add, finding_comment_remove, may_remove
 from workbench.permissions import TeamCapability
 from workbench.views.helpers import add_service_errors
@@ -36,8 +37,8 @@ def _render(request: HttpRequest, finding: Finding, form: FindingCommentForm, st
         "system": finding.system,
         "finding": finding,
         "risk_views": selectors.finding_risk_views(finding),
-        "plans": selectors.finding_plans(finding=finding),
-        "acceptances": list(selectors.finding_acceptances(finding=finding)[:50]),
+        "plans": mitigations().finding_plans(finding=finding),
+        "acceptances": mitigations().finding_acceptances(finding=finding, limit=50),
         "comments": [
             (comment, may_remove(capabilities=capabilities, actor=request.user, comment=comment))
             for comment in finding.comments.all()
@@ -51,7 +52,7 @@ def _render(request: HttpRequest, finding: Finding, form: FindingCommentForm, st
 
 
 @login_required
-@require_GET
+@require_safe
 def finding_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     finding = selectors.finding_get(user=request.user, slug=slug, pk=pk)
     return _render(request, finding, FindingCommentForm())

@@ -8,9 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from mitigations.models import Control, ThreatControl
 from threats import selectors
-from threats.models import ThreatTemplate
+from threats.models import Control, ThreatControl, ThreatTemplate
 from threats.models.findings import FindingStatus
 from workbench.choices import AssetKind
 from workbench.selectors import system_get

@@ -8,9 +8,10 @@ error (500). ``errors`` is present only where there are field errors. Django's o
 exceptions raised by services (``ValidationError``, ``PermissionDenied``, ``Http404``), a body
 over Django's upload limit (``RequestDataTooBig``) and, on a write, a unique-constraint race
 (``IntegrityError``) are mapped here, so views stay thin and never build error bodies by hand.
-So is the mitigation workflow's refusal (``mitigations.workflow.InvalidTransition``): a 409 whose
-body adds the state that refused the action (``status``) and, for ``StaleRevision``, the plan's
-current ``revision`` and ``content_hash``, so a client can re-read and decide again.
+So is an app's refusal of a write that conflicts with the state it met (``workbench.errors.
+ConflictError``, e.g. the mitigation workflow's ``InvalidTransition``): a 409 whose body adds the
+exception's ``extra()`` fields (the refusing state ``status``; for a stale decision the plan's
+current ``revision`` and ``content_hash``), so a client can re-read and decide again.
 
 ``bad_request`` and ``server_error`` are the project's ``handler400`` / ``handler500``: below
 /api/ they answer in the same shape (a 500 names no exception and carries no traceback; the
@@ -34,7 +35,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from mitigations.workflow import InvalidTransition, StaleRevision
+from workbench.errors import ConflictError
 from workbench.services.limits import SystemLimitExceeded
 
 
@@ -91,20 +92,19 @@ def _first_code(codes: Any) -> str:
     return codes if isinstance(codes, str) and codes else "error"
 
 
-def _transition_body(exc: InvalidTransition) -> dict[str, Any]:
-    """The 409 of a refused workflow action (``ConflictSerializer`` in ``mitigations.api``)."""
-    body: dict[str, Any] = {"detail": str(exc), "code": "invalid_transition", "status": exc.current}
-    if isinstance(exc, StaleRevision):
-        body.update(code="stale_revision", revision=exc.revision, content_hash=exc.content_hash)
-    return body
+def _conflict_body(exc: ConflictError) -> dict[str, Any]:
+    """The 409 of a refused write (for plans: ``ConflictSerializer`` in ``mitigations.api``)."""
+    return {"detail": str(exc), "code": exc.code, **exc.extra()}
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler (status, headers, rollback), then the body rewritten to the one shape."""
-    if isinstance(exc, InvalidTransition):
-        response = drf_exception_handler(Conflict(), context)
+    if isinstance(exc, ConflictError):
+        refused = exceptions.APIException()  # DRF's status, headers and rollback; the body is ours
+        refused.status_code = exc.status_code
+        response = drf_exception_handler(refused, context)
         if response is not None:
-            response.data = _transition_body(exc)
+            response.data = _conflict_body(exc)
         return response
     if isinstance(exc, SystemLimitExceeded):
         errors = _django_validation_errors(exc)

@@ -6,13 +6,13 @@ rows it wrote (a demo load or an inventory sync queues one recompute, not one pe
 
 1. the recompute is queued by name (``threats.recompute_system``, DESIGN.md §6); a broker error
    is logged, and the version stamp is the outbox the sweep reads, so nothing is lost;
-2. plans whose whole scope was deleted are retired (``mitigations.services.obsolete``, issue
-   13.8), in the committing process, as before (it has never been a task); it logs, never raises.
+2. the follow-ups declared in ``settings.SYSTEM_CHANGE_FOLLOWUPS`` run in order, in the
+   committing process, each called with the system id; each logs, never raises (today: plans
+   whose whole scope was deleted are retired, ``mitigations.services.obsolete``, issue 13.8).
 
-Step 2 is the one call from this package into an app's services. It is imported inside the
-function because mitigations imports the workbench services and this package: loading either
-side must not need the other. The dependency is real (every change must check plans), and this
-is the one place it is written down. Step 1 names its task and imports nothing.
+The workbench core imports no app (ADR 0004): step 1 names its task, step 2 reads dotted paths
+from the one setting that lists them, here and nowhere else, so the dependency is declared in
+settings where the project is composed, not hidden in an import inside a function.
 
 ``hold_system_changes()`` is the supported way to switch both steps off (benchmarks that time
 one thing, tests of a sync that are not about its recompute): the changed systems are recorded
@@ -25,7 +25,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from workbench.background.queueing import enqueue
 
@@ -73,9 +75,9 @@ def _after_commit(system_id: int) -> None:
             _held[-1].append(system_id)
             return
     enqueue_recompute(system_id)
-    from mitigations.services.obsolete import on_system_changed  # see the module docstring
-
-    on_system_changed(system_id)  # logs, never raises: the change has committed
+    for path in settings.SYSTEM_CHANGE_FOLLOWUPS:
+        # Resolved at each call (a dict lookup once imported), so a test may replace the function.
+        import_string(path)(system_id)  # logs, never raises: the change has committed
 
 
 @contextmanager

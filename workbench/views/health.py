@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_safe
 
 
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database answers; 503 otherwise. No secrets or versions are revealed."""
+    """200 when the database answers; 503 otherwise. No secrets or versions are revealed.
+
+    GET and HEAD only (a probe only reads); any other method is a 405."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET, require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from threats.selectors_risk import dashboard_by_team, dashboard_risk, risk_summary, top_risks
 from workbench import selectors
@@ -104,7 +104,7 @@ def _varies_by_htmx(response: HttpResponse) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def system_activity(request: HttpRequest, slug: str) -> HttpResponse:
     """The activity feed partial, refreshed in place by the version poller."""
     system = selectors.system_get(user=request.user, slug=slug)

@@ -1,4 +1,9 @@
-"""The control catalogue and how well each control works against each threat."""
+"""The control catalogue and how well each control works against each threat.
+
+The catalogue belongs to threats: its loader, seeder, pages and API live here, and the risk
+engine reads it. It moved from ``mitigations`` (ADR 0004) without copying data, so the tables
+keep the names they were created with (``db_table`` and the constraint name are explicit).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from threats.models import ThreatTemplate
+from threats.models.library import ThreatTemplate
 
 
 class ControlType(models.TextChoices):
@@ -53,6 +58,7 @@ class Control(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "mitigations_control"
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -86,9 +92,10 @@ class ThreatControl(models.Model):
     evidence_figure = models.TextField()
 
     class Meta:
+        db_table = "mitigations_threatcontrol"
         ordering = ["threat", "-effectiveness"]
         constraints = [
-            models.UniqueConstraint(fields=["threat", "control"], name="%(app_label)s_%(class)s_unique_pair"),
+            models.UniqueConstraint(fields=["threat", "control"], name="mitigations_threatcontrol_unique_pair"),
         ]
 
     def __str__(self) -> str:
