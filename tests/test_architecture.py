@@ -5,7 +5,8 @@ the tree in which one module breaks a contract: the engine importing Django, a s
 importing a tasks module. A contract that let those through would be a contract in name only.
 The shadow links every real file and adds the one offending module, so the tree is never
 written to. The same goes for the import circles between modules of the three apps (ADR 0004):
-none may exist beyond the known ones listed here, and a planted one is found.
+none may exist (imports under TYPE_CHECKING never run and do not count), and a planted one is
+found.
 """
 
 from __future__ import annotations
@@ -84,16 +85,6 @@ def test_a_planted_violation_is_reported(tmp_path: Path, planted: str, source: s
     assert planted.removesuffix(".py").replace("/", ".") in result.stdout
 
 
-# Circles that predate ADR 0004 and are not the apps' direction: the library parser in the risk
-# engine (threats.engine.library imports library_parse inside a function, which imports it back).
-# The engine is another change's to untangle; a circle may shrink, never grow or appear elsewhere.
-KNOWN_CIRCLES = (
-    frozenset(
-        {"threats.engine.library", "threats.engine.library_fields", "threats.engine.library_links",
-         "threats.engine.library_parse"}
-    ),
-)  # fmt: skip
-
 # Run in a child process so the graph is built from the tree on its PYTHONPATH (the shadow or
 # the real one), not from the packages this process has imported. Imports under TYPE_CHECKING
 # never run and are left out; function-level imports run and count.
@@ -117,9 +108,8 @@ def _circles(cwd: Path) -> list[frozenset[str]]:
     return [frozenset(c) for c in json.loads(result.stdout)]
 
 
-def test_no_module_of_the_apps_is_in_an_import_circle_beyond_the_known_ones() -> None:
-    unexpected = [sorted(c) for c in _circles(ROOT) if not any(c <= known for known in KNOWN_CIRCLES)]
-    assert unexpected == []
+def test_no_module_of_the_apps_is_in_an_import_circle() -> None:
+    assert [sorted(c) for c in _circles(ROOT)] == []
 
 
 def test_a_planted_circle_between_two_apps_is_found(tmp_path: Path) -> None:

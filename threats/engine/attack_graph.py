@@ -4,7 +4,7 @@ Nodes are the assets, a virtual INTERNET node, one network-position node per tru
 inside that zone's network) and one query node per interface (being able to send it requests as
 a client). Holding an asset node means acting with that asset's privileges. Edges are *moves*:
 each access technique that applies to a target gives one move per place it can be tried from
-(its position, ``library.ACCESS_POSITIONS``), and a few structural moves need no technique
+(its position, ``library_defs.ACCESS_POSITIONS``), and a few structural moves need no technique
 (a host controls what runs on it; a client can query what it calls; a public API can be queried
 by whoever signs up). Thefts turn a position into the loss of a jewel. Everything is plain
 numpy arrays so that the per-profile evaluation (``evaluate``) is vectorised.

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from threats.engine.library import MAX_BYTES, MAX_FLOW_DEPTH, MAX_NODES, SAFE_LOADER, LibraryError
+from threats.engine.library_defs import MAX_BYTES, MAX_FLOW_DEPTH, MAX_NODES, SAFE_LOADER, LibraryError
 from threats.engine.vocab import ASSET_KINDS, OC_LEVELS
 
 _FLOW_BRACKETS = re.compile(r"[\[\]{}]")

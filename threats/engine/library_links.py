@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from threats.engine.library import CONTROL_SCOPES, ControlDef, LibraryError, ThreatControlDef
+from threats.engine.library_defs import CONTROL_SCOPES, ControlDef, LibraryError, ThreatControlDef
 from threats.engine.library_fields import Collect, by_level, check_keys, choice, mapping, number, string, typename
 from threats.engine.vocab import OC_LEVELS
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from threats.engine.library import (
+from threats.engine.library_defs import (
     DEFAULT_CAPABILITY_DECAY,
     LOSS_FORMS,
     LOSS_VALUES,
