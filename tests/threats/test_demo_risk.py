@@ -13,12 +13,13 @@ import pytest
 
 from tests.explained import explained
 from threats.engine.actions import apply_hardening, hardening_actions
+from threats.engine.attack_graph import view_frame
 from threats.engine.controls import merge
 from threats.engine.evaluate import run_profile
 from threats.engine.facts import derive_facts
 from threats.engine.jewels import placement
 from threats.engine.library import find_threats
-from threats.engine.pricing import build_view
+from threats.engine.pricing import price_view
 from threats.engine.risk import system_expected
 from threats.models import Finding, FindingStatus, SystemRisk
 from threats.services.advice import system_advice
@@ -88,13 +89,15 @@ def test_every_control_and_hardening_change_brings_the_demo_within_its_appetite(
     everything = dict(merge(views["projected"], {c.code: None for c in library.controls}))
     hardened = apply_hardening(snapshot, hardening_actions(library, snapshot))
     facts = derive_facts(hardened)
-    graph = build_view(
-        snapshot=hardened,
-        facts=facts,
-        where=placement(hardened),
-        library=library,
-        active=find_threats(library, hardened, facts),
-        controls=everything,
+    graph = price_view(
+        view_frame(
+            snapshot=hardened,
+            facts=facts,
+            where=placement(hardened),
+            library=library,
+            active=find_threats(library, hardened, facts),
+        ),
+        everything,
     )
     loss = system_expected(graph, [run_profile(graph, a) for a in attackers])
     assert loss < float(demo.risk_appetite), loss

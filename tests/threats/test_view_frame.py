@@ -25,7 +25,7 @@ from threats.engine.evaluate import run_profile
 from threats.engine.facts import derive_facts
 from threats.engine.jewels import placement
 from threats.engine.library import find_threats
-from threats.engine.pricing import SuccessMemo, build_view, price_view
+from threats.engine.pricing import SuccessMemo, price_view
 from threats.engine.risk import system_expected
 
 EXAMPLES = hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -65,7 +65,9 @@ def test_a_shared_frame_prices_like_a_fresh_build(system, data) -> None:  # type
     memo: SuccessMemo = {}
     for controls in control_sets:
         shared = price_view(frame, controls, memo)
-        fresh = build_view(snapshot=snapshot, facts=facts, where=where, library=lib, active=matches, controls=controls)
+        fresh = price_view(
+            view_frame(snapshot=snapshot, facts=facts, where=where, library=lib, active=matches), controls
+        )
         _same(shared, fresh)
 
 
@@ -109,7 +111,7 @@ def test_pricing_from_a_base_graph_equals_pricing_anew(system, data) -> None:  #
         more = {code: coverage(v) for code, v in more.items()}
         if data.draw(st.booleans()) and more:  # sometimes not a growth: a code taken away
             more.pop(data.draw(st.sampled_from(sorted(more))))
-        fresh = build_view(snapshot=snapshot, facts=facts, where=where, library=lib, active=matches, controls=more)
+        fresh = price_view(view_frame(snapshot=snapshot, facts=facts, where=where, library=lib, active=matches), more)
         _same(price_view(frame, more, memo, base), fresh)
 
 
@@ -136,12 +138,14 @@ def _from_scratch(snapshot, lib, attackers, controls, actions) -> float:  # type
     hardened = apply_hardening(snapshot, [a for a in actions if a.change])
     facts = derive_facts(hardened)
     in_force = merge(controls, *({a.control: a.coverage} for a in actions if a.control))
-    graph = build_view(
-        snapshot=hardened,
-        facts=facts,
-        where=placement(hardened),
-        library=lib,
-        active=find_threats(lib, hardened, facts),
-        controls={code: coverage(v) for code, v in in_force.items()},
+    graph = price_view(
+        view_frame(
+            snapshot=hardened,
+            facts=facts,
+            where=placement(hardened),
+            library=lib,
+            active=find_threats(lib, hardened, facts),
+        ),
+        {code: coverage(v) for code, v in in_force.items()},
     )
     return system_expected(graph, [run_profile(graph, a) for a in attackers])

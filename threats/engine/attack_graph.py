@@ -136,10 +136,11 @@ def view_frame(
     shadow: Sequence[Match] = (),
     reuse: KnownMoves | None = None,
 ) -> ViewFrame:
-    """Everything of ``build_view`` that does not depend on the controls in force. ``reuse``:
-    ``known_moves`` of a frame of the same library on a system that differs in a few properties
-    (the advisor's hardening what-ifs); where both have the same topology, a finding's moves are
-    taken from it, since they depend on nothing else."""
+    """Everything of a view's graph that does not depend on the controls in force
+    (``pricing.price_view`` adds them). ``reuse``: ``known_moves`` of a frame of the same
+    library on a system that differs in a few properties (the advisor's hardening what-ifs);
+    where both have the same topology, a finding's moves are taken from it, since they depend
+    on nothing else."""
     topo = topology(snapshot, facts)
     threats = {t.code: t for t in library.threats}
     matches = tuple([(m, True) for m in active] + [(m, False) for m in shadow])

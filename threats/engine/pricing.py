@@ -17,13 +17,10 @@ from dataclasses import fields
 
 import numpy as np
 
-from threats.engine.attack_graph import Codes, FindingSpec, ViewFrame, ViewGraph, view_frame
+from threats.engine.attack_graph import Codes, FindingSpec, ViewFrame, ViewGraph
 from threats.engine.controls import ControlsInForce, codes_by_element, coverage
-from threats.engine.facts import SystemFacts
 from threats.engine.graph_parts import Flows
-from threats.engine.jewels import Placement
-from threats.engine.library import Library, Match, ThreatDef
-from threats.engine.snapshot import SystemSnapshot
+from threats.engine.library import Match, ThreatDef
 from threats.engine.success import finding_success, jewel_factor
 from threats.engine.thefts import price_thefts
 
@@ -31,22 +28,6 @@ from threats.engine.thefts import price_thefts
 SuccessMemo = dict[tuple[str, frozenset[str], bytes | None], tuple[np.ndarray, tuple]]
 Priced = tuple[ControlsInForce, ViewGraph]  # (controls, the graph priced with them)
 Growth = list[tuple[str, frozenset[int], frozenset[int]]]  # (code, assets added, flows added)
-
-
-def build_view(
-    *,
-    snapshot: SystemSnapshot,
-    facts: SystemFacts,
-    where: Placement,
-    library: Library,
-    active: Sequence[Match],
-    shadow: Sequence[Match] = (),
-    controls: ControlsInForce,
-) -> ViewGraph:
-    """The view's graph from its matches (``active``) and the extra findings it prices as
-    shadows (see FindingSpec); ``controls`` are the controls in force in this view."""
-    frame = view_frame(snapshot=snapshot, facts=facts, where=where, library=library, active=active, shadow=shadow)
-    return price_view(frame, controls)
 
 
 def price_view(

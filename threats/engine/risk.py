@@ -25,7 +25,7 @@ from threats.engine.figures import jewel_and_compute, system_view
 from threats.engine.jewels import placement
 from threats.engine.library import Library, Match, find_threats
 from threats.engine.normalise import inherent_snapshot
-from threats.engine.pricing import build_view, price_view
+from threats.engine.pricing import price_view
 from threats.engine.results import FindingKey, FindingRisk, RiskResult
 from threats.engine.routes import pair_moves, route_of
 from threats.engine.simulate import DEFAULT_DRAWS, endpoint_expected, jewels_expected
@@ -102,14 +102,11 @@ def view_runs(
     frame: ViewFrame | None = None  # current and projected differ only in controls: one frame
     for view in views:
         if view == "inherent":
-            graphs[view] = build_view(
-                snapshot=bare,
-                facts=bare_facts,
-                where=where,
-                library=library,
-                active=bare_matches,
-                shadow=shadow,
-                controls=NO_CONTROLS,
+            graphs[view] = price_view(
+                view_frame(
+                    snapshot=bare, facts=bare_facts, where=where, library=library, active=bare_matches, shadow=shadow
+                ),
+                NO_CONTROLS,
             )
             continue
         controls = {code: coverage(v) for code, v in controls_by_view[view].items()}
@@ -300,13 +297,9 @@ def current_paths_view(
     largest first): what the attack-path report draws, without the rest of the pricing."""
     facts = facts if facts is not None else derive_facts(snapshot)
     matches = find_threats(library, snapshot, facts)
-    graph = build_view(
-        snapshot=snapshot,
-        facts=facts,
-        where=placement(snapshot),
-        library=library,
-        active=matches,
-        controls={code: coverage(v) for code, v in controls.items()},
+    graph = price_view(
+        view_frame(snapshot=snapshot, facts=facts, where=placement(snapshot), library=library, active=matches),
+        {code: coverage(v) for code, v in controls.items()},
     )
     runs = tuple(run_profile(graph, a) for a in attackers)
     t = graph.thefts
