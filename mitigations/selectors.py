@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
@@ -81,10 +81,9 @@ def plan_controls_for(*, system: System) -> tuple[ControlsInForce, ControlsInFor
 
 
 def plan_list(*, system: System, status: str = "") -> QuerySet[MitigationPlan]:
-    qs = MitigationPlan.objects.filter(system=system).select_related("control", "owner", "proposed_by")
-    if status:
-        qs = qs.filter(status=status)
-    return qs.order_by("-created_at", "-pk")
+    return _newest_first(
+        MitigationPlan.objects.filter(system=system).select_related("control", "owner", "proposed_by"), status
+    )
 
 
 def plan_get(*, system: System, pk: int) -> MitigationPlan:
@@ -245,7 +244,17 @@ def system_risk_totals(system: System) -> dict[str, Any]:
 
 
 def acceptance_list(*, system: System, status: str = "") -> QuerySet[RiskAcceptance]:
-    qs = RiskAcceptance.objects.filter(system=system).select_related("finding__template", "accepted_by", "renews")
+    return _newest_first(
+        RiskAcceptance.objects.filter(system=system).select_related("finding__template", "accepted_by", "renews"),
+        status,
+    )
+
+
+Q = TypeVar("Q", MitigationPlan, RiskAcceptance)
+
+
+def _newest_first(qs: QuerySet[Q], status: str) -> QuerySet[Q]:
+    """A register as its pages and API list it: of one status when asked, newest first."""
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-pk")

@@ -11,29 +11,33 @@ from __future__ import annotations
 from django.db import models
 
 
-class AtlasTactic(models.Model):
-    """An ATLAS tactic (AML.TAnnnn): the adversary's goal, one column of the ATLAS matrix."""
+class AtlasEntry(models.Model):
+    """What every ATLAS object has: its ATLAS id (the key re-imports upsert by) and its name."""
 
     atlas_id = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["atlas_id"]
 
     def __str__(self) -> str:
         return f"{self.atlas_id} {self.name}"
 
 
-class AtlasTechnique(models.Model):
+class AtlasTactic(AtlasEntry):
+    """An ATLAS tactic (AML.TAnnnn): the adversary's goal, one column of the ATLAS matrix."""
+
+    description = models.TextField(blank=True)
+
+
+class AtlasTechnique(AtlasEntry):
     """An ATLAS technique (AML.Tnnnn) or sub-technique (AML.Tnnnn.nnn, with ``parent`` set).
 
     Sub-techniques carry no tactics in the ATLAS file; the importer stores the parent's tactics
     on them too, so "techniques under tactic X" is one query instead of a walk up the tree.
     """
 
-    atlas_id = models.CharField(max_length=20, unique=True)
-    name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="subtechniques")
     tactics = models.ManyToManyField(AtlasTactic, blank=True, related_name="techniques")
@@ -41,44 +45,23 @@ class AtlasTechnique(models.Model):
         max_length=32, blank=True, help_text="ATLAS evidence level: feasible, demonstrated or realized."
     )
 
-    class Meta:
-        ordering = ["atlas_id"]
 
-    def __str__(self) -> str:
-        return f"{self.atlas_id} {self.name}"
-
-
-class AtlasMitigation(models.Model):
+class AtlasMitigation(AtlasEntry):
     """An ATLAS mitigation (AML.Mnnnn) and the techniques ATLAS says it helps against."""
 
-    atlas_id = models.CharField(max_length=20, unique=True)
-    name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     category = models.CharField(
         max_length=100, blank=True, help_text='ATLAS categories joined by ", " (e.g. "Technical - ML").'
     )
     techniques = models.ManyToManyField(AtlasTechnique, blank=True, related_name="mitigations")
 
-    class Meta:
-        ordering = ["atlas_id"]
 
-    def __str__(self) -> str:
-        return f"{self.atlas_id} {self.name}"
-
-
-class AtlasCaseStudy(models.Model):
+class AtlasCaseStudy(AtlasEntry):
     """An ATLAS case study (AML.CSnnnn), by id and name; its summary and procedure stay upstream."""
 
-    atlas_id = models.CharField(max_length=20, unique=True)
-    name = models.CharField(max_length=200)
-
-    class Meta:
-        ordering = ["atlas_id"]
+    class Meta(AtlasEntry.Meta):
         verbose_name = "ATLAS case study"
         verbose_name_plural = "ATLAS case studies"
-
-    def __str__(self) -> str:
-        return f"{self.atlas_id} {self.name}"
 
 
 class AtlasRelease(models.Model):
