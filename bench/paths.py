@@ -227,7 +227,7 @@ def _median(fn: Callable[[], Any], repeats: int = REPEATS) -> tuple[float, Any]:
 def _library() -> Library:
     return load_library(
         (ROOT / "threats" / "library" / "threats.yaml").read_bytes(),
-        (ROOT / "mitigations" / "library" / "controls.yaml").read_bytes(),
+        (ROOT / "threats" / "library" / "controls.yaml").read_bytes(),
     )
 
 

@@ -39,7 +39,7 @@ SIZES = (100, 1_000, 10_000)
 PYTM_SIZES = (100, 1_000)
 REPEATS = 3
 THREATS_FILE = ROOT / "threats/library/threats.yaml"
-CONTROLS_FILE = ROOT / "mitigations/library/controls.yaml"
+CONTROLS_FILE = ROOT / "threats/library/controls.yaml"
 
 # kind -> (weight in the mix, trust level of its usual zone)
 KIND_MIX: dict[str, tuple[int, int]] = {

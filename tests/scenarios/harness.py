@@ -28,7 +28,7 @@ REPO = Path(settings.BASE_DIR)
 def library() -> Library:
     return load_library(
         (REPO / "threats" / "library" / "threats.yaml").read_bytes(),
-        (REPO / "mitigations" / "library" / "controls.yaml").read_bytes(),
+        (REPO / "threats" / "library" / "controls.yaml").read_bytes(),
     )
 
 

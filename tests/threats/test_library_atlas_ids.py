@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_ATLAS = ROOT / "threats" / "library" / "atlas-derived.json"
 LIBRARY: Library = load_library(
     (ROOT / "threats" / "library" / "threats.yaml").read_bytes(),
-    (ROOT / "mitigations" / "library" / "controls.yaml").read_bytes(),
+    (ROOT / "threats" / "library" / "controls.yaml").read_bytes(),
 )
 THREATS = {t.code: t for t in LIBRARY.threats}
 CONTROLS = {c.code: c for c in LIBRARY.controls}

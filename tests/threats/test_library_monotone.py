@@ -29,7 +29,7 @@ from threats.engine.rules import compile_condition
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = load_library(
     (ROOT / "threats" / "library" / "threats.yaml").read_bytes(),
-    (ROOT / "mitigations" / "library" / "controls.yaml").read_bytes(),
+    (ROOT / "threats" / "library" / "controls.yaml").read_bytes(),
 )
 CHECKED = [t for t in LIBRARY.threats if t.role in ("theft", "enabler")]
 Attrs = dict[str, Any]

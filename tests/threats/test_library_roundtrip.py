@@ -20,7 +20,7 @@ from threats.engine.vocab import OC_LEVELS
 
 ROOT = Path(__file__).resolve().parents[2]
 THREATS_TEXT = (ROOT / "threats" / "library" / "threats.yaml").read_text()
-CONTROLS_TEXT = (ROOT / "mitigations" / "library" / "controls.yaml").read_text()
+CONTROLS_TEXT = (ROOT / "threats" / "library" / "controls.yaml").read_text()
 SHIPPED: Library = load_library(THREATS_TEXT, CONTROLS_TEXT)
 BY_CODE = {t.code: t for t in SHIPPED.threats}
 

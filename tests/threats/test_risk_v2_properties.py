@@ -48,7 +48,7 @@ STRENGTHEN = ("authentication", "mfa", "encrypted_at_rest", "rate_limited", "mon
 def library() -> Library:
     root = Path(settings.BASE_DIR)
     return load_library(
-        (root / "threats/library/threats.yaml").read_bytes(), (root / "mitigations/library/controls.yaml").read_bytes()
+        (root / "threats/library/threats.yaml").read_bytes(), (root / "threats/library/controls.yaml").read_bytes()
     )
 
 

@@ -28,7 +28,7 @@ class Pricing(models.TextChoices):
 
 
 class Control(models.Model):
-    """A security control from the library (``mitigations/library/controls.yaml``)."""
+    """A security control from the library (``threats/library/controls.yaml``)."""
 
     code = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=200)

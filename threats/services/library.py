@@ -25,7 +25,7 @@ from threats.models import Control, LibraryState, ThreatControl, ThreatTemplate
 from threats.services.atlas import ShippedLoad, atlas_load_shipped
 
 THREATS_FILE = Path(settings.BASE_DIR) / "threats" / "library" / "threats.yaml"
-CONTROLS_FILE = Path(settings.BASE_DIR) / "mitigations" / "library" / "controls.yaml"
+CONTROLS_FILE = Path(settings.BASE_DIR) / "threats" / "library" / "controls.yaml"
 
 
 @dataclass

@@ -5,7 +5,7 @@ names shipped in ``threats/library/atlas-derived.json`` (which ``seed_library`` 
 the database release being newer). The shipped file itself is also accepted.
 
 The second half is the point of running it after every ATLAS release: the curated library
-(``threats/library/threats.yaml``, ``mitigations/library/controls.yaml``) cites ATLAS ids, and a
+(``threats/library/threats.yaml``, ``threats/library/controls.yaml``) cites ATLAS ids, and a
 renamed or withdrawn id should be caught here, by code, rather than by a reader of the UI.
 """
 
@@ -26,7 +26,7 @@ from threats.services.atlas import atlas_import, atlas_unknown_references
 # (library file, top-level key, key holding ATLAS ids, kind of entry for messages)
 LIBRARY_SOURCES: tuple[tuple[str, str, str, str], ...] = (
     ("threats/library/threats.yaml", "threats", "atlas", "threat"),
-    ("mitigations/library/controls.yaml", "controls", "atlas_mitigations", "control"),
+    ("threats/library/controls.yaml", "controls", "atlas_mitigations", "control"),
 )
 
 

@@ -13,7 +13,7 @@ from threats.services.library import library_seed
 
 class Command(BaseCommand):
     help = (
-        "Load threats/library/threats.yaml, mitigations/library/controls.yaml and the shipped ATLAS names "
+        "Load threats/library/threats.yaml, threats/library/controls.yaml and the shipped ATLAS names "
         "(threats/library/atlas-derived.json); re-runs change nothing."
     )
 
