@@ -17,8 +17,9 @@ for the role part: the four-eyes guards of plan decisions (``mitigations.workflo
 comment's author removing it (``threats.services.comments``), anyone revoking their own
 API token (``workbench.services.tokens``).
 
-The module imports no model (``Team`` only for type checking), so ``workbench.querysets``
-and the pure plan workflow can use it without an import cycle.
+The module imports no model, not even for type checking (a team is anything with memberships,
+``MemberTeam``), so ``workbench.querysets``, the models and the pure plan workflow can use it
+without an import cycle.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import PermissionDenied
 
@@ -36,7 +37,12 @@ from workbench.choices import Role
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-    from workbench.models import Team
+
+class MemberTeam(Protocol):
+    """A team as this module reads it (``workbench.models.Team``): its memberships."""
+
+    @property
+    def memberships(self) -> Any: ...
 
 
 class TeamCapability(StrEnum):
@@ -126,7 +132,7 @@ class Capabilities:
 NO_CAPABILITIES = Capabilities.of(None)
 
 
-def capabilities_of(actor: AbstractBaseUser | AnonymousUser, team: Team) -> Capabilities:
+def capabilities_of(actor: AbstractBaseUser | AnonymousUser, team: MemberTeam) -> Capabilities:
     """The actor's capabilities in ``team``: one query for a signed-in user, none for anonymous."""
     if not actor.is_authenticated:
         return NO_CAPABILITIES
@@ -135,7 +141,7 @@ def capabilities_of(actor: AbstractBaseUser | AnonymousUser, team: Team) -> Capa
 
 
 def require(
-    actor: AbstractBaseUser | AnonymousUser, team: Team, capability: TeamCapability, message: str = DENIED
+    actor: AbstractBaseUser | AnonymousUser, team: MemberTeam, capability: TeamCapability, message: str = DENIED
 ) -> Capabilities:
     """The actor's capabilities in ``team``, or ``PermissionDenied(message)`` without ``capability``.
 

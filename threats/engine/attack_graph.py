@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from threats.engine.facts import SystemFacts
+from threats.engine.finding_spec import FindingSpec
 from threats.engine.graph_parts import Topology, topology
 from threats.engine.jewels import Placement, initiator_of
 from threats.engine.library import Library, Match, ThreatDef
@@ -42,20 +43,6 @@ ACCOUNT_ACCESS: Mapping[str, float] = {
 NodeLabel = tuple[str, int]  # ("asset", id) | ("internet", 0) | ("zone", id) | ("query", id)
 # Control codes in force: (everywhere, asset id -> codes on it, flow id -> codes on it)
 Codes = tuple[frozenset[str], Mapping[int, frozenset[str]], Mapping[int, frozenset[str]]]
-
-
-@dataclass(frozen=True, slots=True)
-class FindingSpec:
-    """One (threat, target) of the view. ``active``: part of this view's graph; a finding of the
-    current system that the inherent system lacks is priced there as a shadow (its own routes,
-    every control off) without changing the view's totals."""
-
-    key: tuple[str, str, int]
-    threat: ThreatDef
-    active: bool
-    success: np.ndarray  # (5,) per OC level, controls and boosts applied
-    reductions: tuple[tuple[str, tuple[float, ...]], ...]  # (control, effectiveness by OC)
-    boost: np.ndarray  # (5,) multiplier from enablers on the same target
 
 
 @dataclass(frozen=True, slots=True)

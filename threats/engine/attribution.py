@@ -47,6 +47,16 @@ class ViewRates:
     acc_by_profile: np.ndarray  # (profiles, attribution jewels, acc_findings)
 
 
+@dataclass(frozen=True, slots=True)
+class ViewRun:
+    """One view's graph, its profile runs and rates (kept for paths and what-if questions)."""
+
+    name: str
+    graph: ViewGraph
+    runs: tuple[ProfileRun, ...]
+    rates: ViewRates
+
+
 def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(unique rows, inverse) of a 2-D key array (one row per instance)."""
     if not len(keys):

@@ -23,7 +23,7 @@ from threats.engine.simulate import endpoint_expected, jewels_expected
 from threats.engine.values import pert_mean
 
 if TYPE_CHECKING:
-    from threats.engine.risk import ViewRun
+    from threats.engine.attribution import ViewRun
 
 TOP_JEWELS = 10
 # Findings explained in full on every recompute: the current view's largest losses (what the

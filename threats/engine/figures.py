@@ -40,7 +40,7 @@ from threats.engine.simulate import (
 from threats.engine.values import pert_mean
 
 if TYPE_CHECKING:
-    from threats.engine.risk import ViewRun
+    from threats.engine.attribution import ViewRun
 
 TOP_JEWELS_EXPLAINED = 10
 

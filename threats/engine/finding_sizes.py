@@ -22,7 +22,7 @@ from threats.engine.results import Magnitude
 from threats.engine.values import pert_mean
 
 if TYPE_CHECKING:
-    from threats.engine.risk import ViewRun
+    from threats.engine.attribution import ViewRun
 
 
 def magnitudes(view: ViewRun, parts: Parts) -> list[Magnitude]:

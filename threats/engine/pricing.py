@@ -17,8 +17,9 @@ from dataclasses import fields
 
 import numpy as np
 
-from threats.engine.attack_graph import Codes, FindingSpec, ViewFrame, ViewGraph
+from threats.engine.attack_graph import Codes, ViewFrame, ViewGraph
 from threats.engine.controls import ControlsInForce, codes_by_element, coverage
+from threats.engine.finding_spec import FindingSpec
 from threats.engine.graph_parts import Flows
 from threats.engine.library import Match, ThreatDef
 from threats.engine.success import finding_success, jewel_factor

@@ -10,13 +10,12 @@ pure and deterministic for a given seed.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from threats.engine.attack_graph import ViewFrame, ViewGraph, view_frame
 from threats.engine.attackers import AttackerData
-from threats.engine.attribution import Copies, ViewRates, copies_of, run_rates, system_rates, view_rates
+from threats.engine.attribution import Copies, ViewRun, copies_of, run_rates, system_rates, view_rates
 from threats.engine.controls import NO_CONTROLS, ControlsInForce, Coverage, coverage
 from threats.engine.evaluate import ProfileRun, run_profile
 from threats.engine.explain import EXPLAINED_TOP, findings_of
@@ -33,16 +32,6 @@ from threats.engine.snapshot import SystemSnapshot
 
 ATTRIBUTION_JEWELS = 64  # access findings are priced from the jewels with the largest inherent loss
 SAVINGS_TOP = 20  # what fixing saves is computed for the current view's top findings
-
-
-@dataclass(frozen=True, slots=True)
-class ViewRun:
-    """One view's graph, its profile runs and rates (kept for paths and what-if questions)."""
-
-    name: str
-    graph: ViewGraph
-    runs: tuple[ProfileRun, ...]
-    rates: ViewRates
 
 
 def compute_risk(

@@ -28,7 +28,7 @@ from threats.engine.snapshot import AssetData, SystemSnapshot
 from threats.engine.values import Money, compute_cost, pert_mean, replication_of, replication_share, value_of
 
 if TYPE_CHECKING:
-    from threats.engine.attack_graph import FindingSpec
+    from threats.engine.finding_spec import FindingSpec
     from threats.engine.graph_parts import Topology
 
 START_GRAPH, START_AUTHORISED, START_HELD, START_PHYSICAL = 0, 1, 2, 3
