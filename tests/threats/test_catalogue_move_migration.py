@@ -15,11 +15,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from mitigations.models import MitigationPlan
+from tests.migration_steps import apps_at, migrated_to
 from threats.models import Control, ThreatControl
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,20 +26,11 @@ BEFORE = [("threats", "0010_plan_effects"), ("mitigations", "0005_control_v2")]
 AFTER = [("threats", "0011_control_catalogue"), ("mitigations", "0006_control_catalogue")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def at_old_head() -> Iterator[Any]:
     """The historical apps before the move; every app is migrated to its latest afterwards."""
-    try:
-        yield _migrate(BEFORE)
-    finally:
-        call_command("migrate", verbosity=0)
+    with migrated_to(BEFORE) as apps:
+        yield apps
 
 
 def _old_rows(apps: Any) -> dict[str, Any]:
@@ -89,7 +78,7 @@ def test_the_move_keeps_every_control_link_plan_and_content_type(at_old_head):
     permissions = set(Permission.objects.filter(content_type_id__in=old_types.values()).values_list("pk", flat=True))
     assert len(permissions) == 8
 
-    _migrate(AFTER)
+    apps_at(AFTER)
     ContentType.objects.clear_cache()
 
     first, second = ids["controls"]

@@ -12,15 +12,9 @@ from __future__ import annotations
 import pytest
 
 from tests.explained import explained
-from threats.engine.actions import apply_hardening, hardening_actions
-from threats.engine.attack_graph import view_frame
+from tests.threats.loss_check import loss_from_scratch
+from threats.engine.actions import hardening_actions
 from threats.engine.controls import merge
-from threats.engine.evaluate import run_profile
-from threats.engine.facts import derive_facts
-from threats.engine.jewels import placement
-from threats.engine.library import find_threats
-from threats.engine.pricing import price_view
-from threats.engine.risk import system_expected
 from threats.models import Finding, FindingStatus, SystemRisk
 from threats.services.advice import system_advice
 from threats.services.library import installed_library, library_seed
@@ -87,19 +81,7 @@ def test_every_control_and_hardening_change_brings_the_demo_within_its_appetite(
     attackers = attackers_snapshot(system=demo)
     views = system_views(system=demo, snapshot=snapshot, known={c.code for c in library.controls})
     everything = dict(merge(views["projected"], {c.code: None for c in library.controls}))
-    hardened = apply_hardening(snapshot, hardening_actions(library, snapshot))
-    facts = derive_facts(hardened)
-    graph = price_view(
-        view_frame(
-            snapshot=hardened,
-            facts=facts,
-            where=placement(hardened),
-            library=library,
-            active=find_threats(library, hardened, facts),
-        ),
-        everything,
-    )
-    loss = system_expected(graph, [run_profile(graph, a) for a in attackers])
+    loss = loss_from_scratch(snapshot, library, attackers, everything, hardening_actions(library, snapshot))
     assert loss < float(demo.risk_appetite), loss
 
 

@@ -15,18 +15,17 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from tests.threats.loss_check import loss_from_scratch
 from tests.threats.test_chokepoint_flows import carrying
 from tests.threats.test_risk_v2_properties import library, systems
-from threats.engine.actions import apply_hardening, control_actions, hardening_actions
+from threats.engine.actions import control_actions, hardening_actions
 from threats.engine.advisor import Evaluator
 from threats.engine.attack_graph import ViewGraph, view_frame
 from threats.engine.controls import Coverage, coverage, implied_controls, merge
-from threats.engine.evaluate import run_profile
 from threats.engine.facts import derive_facts
 from threats.engine.jewels import placement
 from threats.engine.library import find_threats
 from threats.engine.pricing import SuccessMemo, price_view
-from threats.engine.risk import system_expected
 
 EXAMPLES = hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -130,22 +129,7 @@ def test_the_advisors_loss_equals_a_loss_computed_from_scratch(system, data) -> 
         chosen = data.draw(st.lists(st.sampled_from(changes), min_size=1, max_size=3, unique_by=lambda a: a.key))
         if placements:
             chosen += data.draw(st.lists(st.sampled_from(placements), max_size=2))
-        assert kept.loss(chosen) == _from_scratch(snapshot, lib, attackers, controls, chosen)
-
-
-def _from_scratch(snapshot, lib, attackers, controls, actions) -> float:  # type: ignore[no-untyped-def]
-    """The advisor's loss by definition: harden, derive, match, build and price anew."""
-    hardened = apply_hardening(snapshot, [a for a in actions if a.change])
-    facts = derive_facts(hardened)
-    in_force = merge(controls, *({a.control: a.coverage} for a in actions if a.control))
-    graph = price_view(
-        view_frame(
-            snapshot=hardened,
-            facts=facts,
-            where=placement(hardened),
-            library=lib,
-            active=find_threats(lib, hardened, facts),
-        ),
-        {code: coverage(v) for code, v in in_force.items()},
-    )
-    return system_expected(graph, [run_profile(graph, a) for a in attackers])
+        in_force = merge(controls, *({a.control: a.coverage} for a in chosen if a.control))
+        assert kept.loss(chosen) == loss_from_scratch(
+            snapshot, lib, attackers, in_force, [a for a in chosen if a.change]
+        )

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 
 from tests.factories import AssetFactory, SystemFactory, TeamFactory
+from tests.migration_steps import apps_at, migrated_to
 from workbench.models import Asset, AssetCopy, AttackerProfile
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,20 +23,11 @@ BEFORE = [("workbench", "0009_domain_v2")]
 AFTER = [("workbench", "0010_domain_v2_data")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def at_0009() -> Iterator[Any]:
     """The historical apps at 0009 (0010 unapplied); every app is migrated to its latest afterwards."""
-    try:
-        yield _migrate(BEFORE)
-    finally:
-        call_command("migrate", verbosity=0)
+    with migrated_to(BEFORE) as apps:
+        yield apps
 
 
 def _v1_rows(apps: Any) -> dict[str, int]:
@@ -63,7 +54,7 @@ def _v1_rows(apps: Any) -> dict[str, int]:
 def test_the_data_migration_moves_hosted_data_to_stored_copies_and_types_the_profiles(at_0009):
     ids = _v1_rows(at_0009)
 
-    _migrate(AFTER)
+    apps_at(AFTER)
 
     weights = Asset.objects.get(pk=ids["weights"])
     assert weights.hosted_on_id is None
@@ -87,9 +78,9 @@ def test_the_data_migration_moves_hosted_data_to_stored_copies_and_types_the_pro
 
 def test_the_data_migration_reverses_to_hosted_on(at_0009):
     ids = _v1_rows(at_0009)
-    _migrate(AFTER)
+    apps_at(AFTER)
 
-    apps = _migrate(BEFORE)
+    apps = apps_at(BEFORE)
 
     historical = apps.get_model("workbench", "Asset")
     assert historical.objects.get(pk=ids["weights"]).hosted_on_id == ids["bucket"]
@@ -99,7 +90,7 @@ def test_the_data_migration_reverses_to_hosted_on(at_0009):
 
 def test_the_schema_migration_reverses_and_reapplies():
     try:
-        _migrate([("workbench", "0008_audit_keyed_chain")])
+        apps_at([("workbench", "0008_audit_keyed_chain")])
         assert "workbench_assetcopy" not in connection.introspection.table_names()
     finally:
         call_command("migrate", verbosity=0)
