@@ -20,9 +20,8 @@ object. Per size, on fresh systems:
 
 The generated inventory: six trust zones referenced by name, kinds cycling through the vocabulary,
 values, tags and properties on every asset, every fifth asset hosted on a store, every asset with
-flows to the next two, every tenth flow carrying an asset. The recompute the sync schedules
-(one per sync) is counted, not run: it is bench/recompute.py's subject.
-"""
+flows to the next two, every tenth flow carrying an asset. The recompute each sync schedules is
+counted, not run."""
 
 from __future__ import annotations
 
